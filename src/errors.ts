@@ -1,0 +1,62 @@
+/**
+ * Every user-facing error code in one place (DESIGN.md §5). docs/errors.md documents each one;
+ * a test checks that the two agree.
+ */
+export const ERROR_CODES = {
+  // Rules (exit code 2)
+  TH_RULE_READ: 'A rule file or folder could not be read.',
+  TH_RULE_YAML: 'A rule file is not valid YAML.',
+  TH_RULE_SCHEMA: 'A rule document lacks a required field or a field has the wrong type.',
+  TH_RULE_MODIFIER: 'A detection value uses an unknown modifier or an invalid modifier combination.',
+  TH_RULE_VALUE: 'A detection value cannot be used with its modifiers (bad regex, CIDR, number, base64 input).',
+  TH_RULE_CONDITION: 'A condition has a syntax error.',
+  TH_RULE_IDENTIFIER: 'A condition names a search identifier the detection does not define.',
+  TH_RULE_DEPRECATED_AGGREGATION: 'A condition uses the Sigma 1.0 aggregation syntax (`| count()`), replaced by correlation rules.',
+  TH_RULE_UNSUPPORTED: 'A rule uses a Sigma feature this engine does not implement.',
+  TH_RULE_DUPLICATE: 'Two rules share an id or a name.',
+  TH_RULE_REFERENCE: 'A correlation or filter references a rule that is not loaded.',
+  TH_RULE_PLACEHOLDER: 'An `|expand` placeholder has no value in the --vars file.',
+  TH_RULE_EXPIRED: 'A filter is past its `expires` date and no longer applies.',
+  TH_RULE_TEST: 'A rule test case is malformed or its expectation failed.',
+  // Configuration and arguments (exit code 2)
+  TH_CONFIG: 'A configuration file or command-line argument is invalid.',
+  TH_VARS: 'The --vars file is invalid.',
+  // Inputs (exit code 3)
+  TH_INPUT_READ: 'An input file, folder or stream could not be read.',
+  TH_INPUT_GZIP: 'A gzip input is damaged or truncated.',
+  TH_INPUT_JSON: 'An input holds invalid JSON.',
+  TH_INPUT_RECORD: 'A record is not a JSON object, or lacks what its format requires.',
+  TH_INPUT_FORMAT: 'The content of an input matches no supported log format.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An error a user can act on: what went wrong, where, and a code to look up in docs/errors.md. */
+export interface LocatedError {
+  code: ErrorCode;
+  message: string;
+  /** `file:line:col` for rules and config, `uri#record` or `uri:line` for inputs. */
+  location: string;
+}
+
+/** The one-line form printed on stderr: `location: CODE message`. */
+export function formatLocatedError(error: LocatedError): string {
+  return `${error.location}: ${error.code} ${error.message}`;
+}
+
+/** Thrown where a located error must abort the current unit of work (never the whole scan). */
+export class TrailhoundError extends Error {
+  readonly code: ErrorCode;
+  readonly location: string;
+
+  constructor(error: LocatedError) {
+    super(error.message);
+    this.name = 'TrailhoundError';
+    this.code = error.code;
+    this.location = error.location;
+  }
+
+  toLocated(): LocatedError {
+    return { code: this.code, message: this.message, location: this.location };
+  }
+}

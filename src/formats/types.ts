@@ -1,0 +1,59 @@
+import type { LocatedError } from '../errors.ts';
+import type { Envelope, LogSourceName, Origin } from '../engine/envelope.ts';
+
+/** Counters a decoder updates for the closing summary. */
+export interface DecodeStats {
+  /** Records turned into envelopes. */
+  records: number;
+  /** Records or values deliberately skipped (digest files, CONTROL_MESSAGE, sample findings...). */
+  skipped: number;
+  /** Located errors reported (each also went to onError). */
+  errors: number;
+}
+
+export interface DecodeOptions {
+  /** Called once per damaged input, value or record; decoding then goes on where it can. */
+  onError: (error: LocatedError) => void;
+  stats: DecodeStats;
+  /** VPC Flow Logs format string (`${version} ${account-id} ...`) for header-less flow records. */
+  flowFormat?: string;
+  /** Envelopes per yielded batch; the default suits the engine's hot loop. */
+  batchSize?: number;
+}
+
+/** Handed to a JSON format while it unwraps one top-level JSON value. */
+export interface UnwrapContext {
+  uri: string;
+  /** 1-based line where the top-level value starts, when known. */
+  line?: number;
+  /** The origin of the next record: assigns the unit-wide record index. */
+  nextOrigin(line?: number): Origin;
+  /** Reports a located error for one bad member and lets the caller go on with the rest. */
+  reportError(error: LocatedError): void;
+  /** Counts a deliberately skipped value or record. */
+  countSkipped(): void;
+}
+
+/**
+ * A log format carried as JSON (CloudTrail in all its envelopes, GuardDuty findings).
+ * The dispatcher parses each top-level JSON value once and offers it to each JSON format
+ * in registry order; the first that recognises it unwraps it.
+ */
+export interface JsonFormat {
+  source: LogSourceName;
+  /** Cheap structural test of a parsed top-level JSON value (an object, an array, anything). */
+  recognise(value: unknown): boolean;
+  /** The envelopes inside the value. Bad members are reported through ctx, never thrown. */
+  unwrap(value: unknown, ctx: UnwrapContext): Envelope[];
+}
+
+/**
+ * A log format carried as text lines (VPC Flow Logs). It reads the decompressed byte
+ * stream itself so it can scan bytes without building a string per line.
+ */
+export interface TextFormat {
+  source: LogSourceName;
+  /** Test of the first line of the decompressed input. */
+  sniff(firstLine: string): boolean;
+  decode(bytes: AsyncIterable<Buffer>, uri: string, options: DecodeOptions): AsyncIterable<Envelope[]>;
+}

@@ -1,0 +1,75 @@
+import type { LocatedError } from '../errors.ts';
+import type { LogRecord } from '../engine/envelope.ts';
+
+export type SigmaLevel = 'informational' | 'low' | 'medium' | 'high' | 'critical';
+
+export const SIGMA_LEVELS: readonly SigmaLevel[] = ['informational', 'low', 'medium', 'high', 'critical'];
+
+export interface SigmaLogSource {
+  product?: string;
+  service?: string;
+  category?: string;
+}
+
+/** Where a document or node was found: 1-based line and column. */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** Fields every Sigma document kind shares (detection, correlation, filter). */
+export interface SigmaDocumentMeta {
+  id: string;
+  name?: string;
+  title: string;
+  description?: string;
+  status?: string;
+  level: SigmaLevel;
+  tags: string[];
+  falsepositives: string[];
+  references: string[];
+  author?: string;
+  date?: string;
+  position: SourcePosition;
+}
+
+/** Placeholder values for `|expand`, loaded from the --vars file: name (without %) to values. */
+export type PlaceholderValues = ReadonlyMap<string, readonly string[]>;
+
+export interface CompileOptions {
+  vars?: PlaceholderValues;
+}
+
+/** A detection rule compiled once into closures. */
+export interface CompiledDetectionRule extends SigmaDocumentMeta {
+  kind: 'detection';
+  logsource: SigmaLogSource;
+  /** True when the record satisfies the rule's condition. Never throws. */
+  match: (record: LogRecord) => boolean;
+  /**
+   * For fields whose value every matching record must equal, case-insensitively, one of the
+   * listed values: the field path to the lowercased values. Empty when the condition promises
+   * nothing (the rule is then tried on every record of its log source). The engine's index
+   * uses these to pick candidate rules per record.
+   */
+  requiredValues: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Sigma `fields`, if any: fields to surface in the alert. */
+  fields: string[];
+  /** The parsed YAML document, for tooling (lint, navigator) and for correlation documents. */
+  source: Readonly<Record<string, unknown>>;
+}
+
+/** Result of loading one or many rule files: everything that loaded, and a located error for each thing that did not. */
+export interface RuleLoadResult {
+  rules: CompiledDetectionRule[];
+  /** Correlation and filter documents, parsed but not compiled here (src/sigma/correlation.ts, filter.ts). */
+  otherDocuments: RawSigmaDocument[];
+  errors: LocatedError[];
+}
+
+export interface RawSigmaDocument {
+  kind: 'correlation' | 'filter';
+  body: Readonly<Record<string, unknown>>;
+  position: SourcePosition;
+}
