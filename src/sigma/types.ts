@@ -72,4 +72,46 @@ export interface RawSigmaDocument {
   kind: 'correlation' | 'filter';
   body: Readonly<Record<string, unknown>>;
   position: SourcePosition;
+  /**
+   * The same document as a located YAML tree, so that its compiler can report `file:line:col`
+   * of the offending node and reuse `compileDetectionSection` (src/sigma/compile.ts) on a
+   * filter's `filter:` section. Always set by the loader.
+   */
+  tree?: SigmaMapNode;
+}
+
+/**
+ * A YAML node with its position, as the Sigma compilers see it (built by src/sigma/parse.ts).
+ * Scalars keep their YAML 1.2 core-schema type: `5` is a number, `'5'` a string, `true` a boolean.
+ */
+export type SigmaNode = SigmaMapNode | SigmaSeqNode | SigmaScalarNode;
+
+export interface SigmaMapEntry {
+  key: string;
+  keyPosition: SourcePosition;
+  value: SigmaNode;
+}
+
+export interface SigmaMapNode {
+  kind: 'map';
+  entries: SigmaMapEntry[];
+  position: SourcePosition;
+}
+
+export interface SigmaSeqNode {
+  kind: 'seq';
+  items: SigmaNode[];
+  position: SourcePosition;
+}
+
+export interface SigmaScalarNode {
+  kind: 'scalar';
+  value: string | number | boolean | null;
+  position: SourcePosition;
+  /**
+   * Where the scalar's first character of content sits when columns within `value` map one to
+   * one onto the source (a single-line scalar without escapes); lets a condition error point at
+   * the offending word. Absent otherwise.
+   */
+  contentStart?: SourcePosition;
 }

@@ -1,0 +1,157 @@
+/**
+ * Loading rule files: every YAML document of a file is a detection rule (`detection:`), a
+ * correlation (`correlation:`) or a filter (`filter:`). Detection rules are compiled here;
+ * correlations and filters are handed on as located raw documents. A document that fails gives
+ * located errors and every other document still loads. Nothing here throws.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LocatedError } from '../errors.ts';
+import { compileDetectionSection } from './compile.ts';
+import { readDocumentMeta, readLogSource, readStringList } from './meta.ts';
+import { formatPosition, mapEntry, parseYamlFile } from './parse.ts';
+import type { CompileOptions, CompiledDetectionRule, RawSigmaDocument, RuleLoadResult, SigmaMapNode } from './types.ts';
+
+function compileRuleDocument(tree: SigmaMapNode, value: Readonly<Record<string, unknown>>, file: string, options: CompileOptions, errors: LocatedError[]): CompiledDetectionRule | undefined {
+  const own: LocatedError[] = [];
+  const meta = readDocumentMeta(tree, own);
+  const logsource = readLogSource(tree, own);
+  const fields = readStringList(tree, 'fields', own);
+  const detection = mapEntry(tree, 'detection');
+  const compiled = detection === undefined ? undefined : compileDetectionSection(detection.value, file, options);
+  if (Array.isArray(compiled)) own.push(...compiled);
+  if (own.length > 0 || meta === undefined || logsource === undefined || compiled === undefined || Array.isArray(compiled)) {
+    errors.push(...own);
+    return undefined;
+  }
+  return {
+    ...meta,
+    kind: 'detection',
+    logsource,
+    match: compiled.match,
+    requiredValues: compiled.requiredValues,
+    fields,
+    source: value,
+  };
+}
+
+/** Load every document of one rule file's text. Never throws. */
+export function loadRuleText(text: string, file: string, options: CompileOptions = {}): RuleLoadResult {
+  const result: RuleLoadResult = { rules: [], otherDocuments: [], errors: [] };
+  let parsed;
+  try {
+    parsed = parseYamlFile(text, file);
+  } catch (error) {
+    result.errors.push({ code: 'TH_RULE_YAML', message: `cannot parse YAML: ${String(error)}`, location: `${file}:1:1` });
+    return result;
+  }
+  result.errors.push(...parsed.errors);
+  for (const document of parsed.documents) {
+    const tree = document.tree;
+    if (tree === null) continue;
+    try {
+      if (tree.kind !== 'map') {
+        result.errors.push({ code: 'TH_RULE_SCHEMA', message: 'a Sigma document must be a mapping (title, id, logsource, detection...)', location: formatPosition(tree.position) });
+        continue;
+      }
+      const value = document.value as Readonly<Record<string, unknown>>;
+      if (mapEntry(tree, 'action') !== undefined) {
+        const entry = mapEntry(tree, 'action');
+        result.errors.push({
+          code: 'TH_RULE_UNSUPPORTED',
+          message: "Sigma 1.0 rule collections ('action: global', 'reset', 'repeat') are not supported: write each rule as a complete document",
+          location: formatPosition(entry ? entry.keyPosition : tree.position),
+        });
+        continue;
+      }
+      const kind = mapEntry(tree, 'correlation') !== undefined ? 'correlation' : mapEntry(tree, 'filter') !== undefined ? 'filter' : undefined;
+      if (kind !== undefined) {
+        const raw: RawSigmaDocument = { kind, body: value, position: tree.position, tree };
+        result.otherDocuments.push(raw);
+        continue;
+      }
+      if (mapEntry(tree, 'detection') === undefined) {
+        result.errors.push({
+          code: 'TH_RULE_SCHEMA',
+          message: "the document has no 'detection', 'correlation' or 'filter' section",
+          location: formatPosition(tree.position),
+        });
+        continue;
+      }
+      const rule = compileRuleDocument(tree, value, file, options, result.errors);
+      if (rule !== undefined) result.rules.push(rule);
+    } catch (error) {
+      // A bug must not take the other documents down with it.
+      result.errors.push({ code: 'TH_RULE_SCHEMA', message: `internal error while compiling this document: ${error instanceof Error ? error.message : String(error)}`, location: formatPosition(tree.position) });
+    }
+  }
+  return result;
+}
+
+function isRuleFileName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return (lower.endsWith('.yml') || lower.endsWith('.yaml')) && !lower.endsWith('.tests.yml') && !lower.endsWith('.tests.yaml');
+}
+
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function readError(error: unknown, what: string, location: string): LocatedError {
+  return { code: 'TH_RULE_READ', message: `cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, location };
+}
+
+async function collectFiles(path: string, files: string[], errors: LocatedError[], visited: Set<string>, named: boolean): Promise<void> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    errors.push(readError(error, 'rule path', path));
+    return;
+  }
+  if (!info.isDirectory()) {
+    const name = path.split(/[\\/]/).pop() ?? path;
+    if (named ? !/\.tests\.ya?ml$/i.test(name) : isRuleFileName(name)) files.push(path);
+    return;
+  }
+  const identity = `${info.dev}:${info.ino}`;
+  if (visited.has(identity)) return;
+  visited.add(identity);
+  let names: string[];
+  try {
+    names = (await readdir(path)).sort(byCodeUnits);
+  } catch (error) {
+    errors.push(readError(error, 'rule folder', path));
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith('.')) continue; // .git and other hidden folders hold no rules
+    await collectFiles(join(path, name), files, errors, visited, false);
+  }
+}
+
+/**
+ * Load rule files and folders (recursively; `.yml`/`.yaml`, never `*.tests.yml`, which hold
+ * rule tests). Folders are read in sorted order, so the result is deterministic. A file named
+ * directly is loaded whatever its extension. Never rejects.
+ */
+export async function loadRulePaths(paths: string[], options: CompileOptions = {}): Promise<RuleLoadResult> {
+  const result: RuleLoadResult = { rules: [], otherDocuments: [], errors: [] };
+  const files: string[] = [];
+  const visited = new Set<string>();
+  for (const path of paths) await collectFiles(path, files, result.errors, visited, true);
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      result.errors.push(readError(error, 'rule file', file));
+      continue;
+    }
+    const loaded = loadRuleText(text, file, options);
+    result.rules.push(...loaded.rules);
+    result.otherDocuments.push(...loaded.otherDocuments);
+    result.errors.push(...loaded.errors);
+  }
+  return result;
+}

@@ -1,0 +1,317 @@
+/**
+ * Required values: the derivation rules, and the soundness property the engine's index relies
+ * on: a record that the required values do not admit never matches.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { LogRecord } from '../../src/engine/envelope.ts';
+import { loadRuleText } from '../../src/sigma/load.ts';
+import { admitsRecord } from '../../src/sigma/required-values.ts';
+import type { CompiledDetectionRule } from '../../src/sigma/types.ts';
+import { SECTIONS } from './conformance-cases.ts';
+import { compileRule, ruleText, varsOf } from './helpers.ts';
+
+function required(rule: CompiledDetectionRule): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [field, values] of rule.requiredValues) out[field] = [...values].sort();
+  return out;
+}
+
+describe('required values: derivation', () => {
+  test('plain equality, lowercased; numbers and booleans by string form', () => {
+    const rule = compileRule(`
+      sel:
+        eventSource: IAM.amazonaws.com
+        eventName:
+          - CreateUser
+          - DeleteUser
+        code: 5
+        flag: true
+      condition: sel`);
+    assert.deepEqual(required(rule), { eventSource: ['iam.amazonaws.com'], eventName: ['createuser', 'deleteuser'], code: ['5'], flag: ['true'] });
+  });
+
+  test('modifiers, wildcards, cased, null and keywords constrain nothing', () => {
+    const rule = compileRule(`
+      sel:
+        a|contains: x
+        b: 'x*'
+        c|cased: X
+        d: null
+        e|re: x
+        f|neq: x
+        g|exists: true
+        h|startswith: x
+        i|fieldref: j
+        k|gt: 5
+        l|windash: '-x'
+      kw:
+        - evil
+      condition: sel and kw`);
+    assert.deepEqual(required(rule), {});
+  });
+
+  test('AND takes constraints from any conjunct; the smallest set when several constrain a field', () => {
+    const rule = compileRule(`
+      a:
+        eventName:
+          - A
+          - B
+      b:
+        eventName: B
+        eventSource: s
+      condition: a and b`);
+    assert.deepEqual(required(rule), { eventName: ['b'], eventSource: ['s'] });
+  });
+
+  test('OR keeps only fields constrained in every branch, with the union of values', () => {
+    const rule = compileRule(`
+      a:
+        eventName: A
+        eventSource: s1
+      b:
+        eventName: B
+      condition: a or b`);
+    assert.deepEqual(required(rule), { eventName: ['a', 'b'] });
+  });
+
+  test('a list of maps is an OR', () => {
+    const rule = compileRule(`
+      sel:
+        - eventName: A
+          x: 1
+        - eventName: B
+      condition: sel`);
+    assert.deepEqual(required(rule), { eventName: ['a', 'b'] });
+  });
+
+  test('not constrains nothing; and with a negation keeps the positive side', () => {
+    const negated = compileRule(`
+      a:
+        eventName: A
+      condition: not a`);
+    assert.deepEqual(required(negated), {});
+    const mixed = compileRule(`
+      a:
+        eventName: A
+      f:
+        user: root
+      condition: a and not f`);
+    assert.deepEqual(required(mixed), { eventName: ['a'] });
+  });
+
+  test('1 of / all of / them / a list of conditions', () => {
+    const one = compileRule(`
+      sel_a:
+        eventName: A
+      sel_b:
+        eventName: B
+        eventSource: s
+      condition: 1 of sel_*`);
+    assert.deepEqual(required(one), { eventName: ['a', 'b'] });
+    const all = compileRule(`
+      sel_a:
+        eventName: A
+      sel_b:
+        eventSource: s
+      condition: all of them`);
+    assert.deepEqual(required(all), { eventName: ['a'], eventSource: ['s'] });
+    const list = compileRule(`
+      a:
+        eventName: A
+      b:
+        eventSource: s
+      condition:
+        - a
+        - b`);
+    assert.deepEqual(required(list), {});
+  });
+
+  test('|all over plain values keeps one of the sets (sound even when the field is an array)', () => {
+    const rule = compileRule(`
+      sel:
+        tags|all:
+          - a
+          - b
+      condition: sel`);
+    assert.equal(rule.match({ tags: ['a', 'b'] }), true);
+    assert.equal(admitsRecord(rule.requiredValues, { tags: ['a', 'b'] }), true);
+    assert.equal(rule.requiredValues.get('tags')?.size, 1);
+  });
+
+  test('expand with plain values constrains; with wildcards it does not', () => {
+    const plain = compileRule(`
+      sel:
+        eventName|expand: '%names%'
+      condition: sel`, varsOf({ names: ['CreateUser', 'DeleteUser'] }));
+    assert.deepEqual(required(plain), { eventName: ['createuser', 'deleteuser'] });
+    const wild = compileRule(`
+      sel:
+        eventName|expand: '%names%'
+      condition: sel`, varsOf({ names: ['Create*'] }));
+    assert.deepEqual(required(wild), {});
+  });
+
+  test('the SigmaHQ-style rule: selection and not filter', () => {
+    const rule = compileRule(`
+      selection:
+        eventSource: cloudtrail.amazonaws.com
+        eventName:
+          - StopLogging
+          - UpdateTrail
+          - DeleteTrail
+      filter:
+        userAgent|contains: terraform
+      condition: selection and not filter`);
+    assert.deepEqual(required(rule), { eventSource: ['cloudtrail.amazonaws.com'], eventName: ['deletetrail', 'stoplogging', 'updatetrail'] });
+  });
+});
+
+/** A small deterministic PRNG (mulberry32). */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Variants of a record that keep its shape but change values: case, numbers, arrays, removal. */
+function mutations(record: LogRecord, next: () => number): LogRecord[] {
+  const pool: unknown[] = ['x', 'X', '', 'createuser', 'CREATEUSER', 5, '5', true, 'false', null, ['x', 'y'], []];
+  const out: LogRecord[] = [];
+  const flip = (value: unknown): unknown => {
+    if (typeof value === 'string') return next() < 0.5 ? value.toUpperCase() : value.toLowerCase();
+    if (Array.isArray(value)) return value.map(flip);
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, flip(v)]));
+    return value;
+  };
+  out.push(flip(record) as LogRecord);
+  for (const key of Object.keys(record)) {
+    const without: LogRecord = { ...record };
+    delete without[key];
+    out.push(without);
+    out.push({ ...record, [key]: pool[Math.floor(next() * pool.length)] });
+    out.push({ ...record, [key]: [record[key], pool[Math.floor(next() * pool.length)]] });
+  }
+  return out;
+}
+
+describe('required values: soundness', () => {
+  test('over the conformance cases and their mutations, no record outside the required values matches', () => {
+    const next = random(42);
+    let checked = 0;
+    let matched = 0;
+    let constrained = 0;
+    for (const cases of Object.values(SECTIONS)) {
+      for (const c of cases) {
+        const rule = compileRule(c.detection, varsOf(c.vars));
+        if (rule.requiredValues.size > 0) constrained++;
+        for (const base of [...c.match, ...c.noMatch]) {
+          for (const record of [base, ...mutations(base, next)]) {
+            checked++;
+            if (rule.match(record)) {
+              matched++;
+              assert.ok(admitsRecord(rule.requiredValues, record), `${c.name}: ${JSON.stringify(record)} matches but is not admitted by ${JSON.stringify(required(rule))}`);
+            }
+          }
+        }
+      }
+    }
+    assert.ok(checked > 1000, `checked ${checked}`);
+    assert.ok(matched > 200, `matched ${matched}`);
+    assert.ok(constrained > 20, `constrained rules ${constrained}`);
+  });
+
+  test('over random rules and records, no record outside the required values matches', () => {
+    const next = random(7);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+    const FIELDS = ['eventName', 'eventSource', 'a.b', 'tags'];
+    const VALUES: (string | number | boolean)[] = ['x', 'X', 'y', 'xy', '', 5, '5', true, 'true'];
+    const MODIFIERS = ['', '', '', '', '|contains', '|startswith', '|neq', '|cased', '|all', '|exists', '|re'];
+    const yamlValue = (value: unknown): string => JSON.stringify(value);
+    const entry = (indent: string): string => {
+      const field = pick(FIELDS);
+      const modifier = pick(MODIFIERS);
+      if (modifier === '|exists') return `${indent}${yamlValue(field + modifier)}: ${next() < 0.5}`;
+      if (modifier === '|re') return `${indent}${yamlValue(field + modifier)}: ${yamlValue(pick(['^x', 'y$', '5']))}`;
+      if (modifier === '' && next() < 0.1) return `${indent}${yamlValue(field)}: null`;
+      const count = modifier === '|all' ? 2 + Math.floor(next() * 2) : 1 + Math.floor(next() * 3);
+      const values = Array.from({ length: count }, () => pick(VALUES));
+      if (count === 1 && modifier !== '|all') return `${indent}${yamlValue(field + modifier)}: ${yamlValue(values[0])}`;
+      return `${indent}${yamlValue(field + modifier)}:\n${values.map((v) => `${indent}  - ${yamlValue(v)}`).join('\n')}`;
+    };
+    const selection = (name: string): string => {
+      const shape = next();
+      if (shape < 0.15) return `${name}:\n  - ${yamlValue(pick(['x', 'y']))}`;
+      if (shape < 0.35) {
+        return `${name}:\n${[0, 1].map(() => {
+          const lines = Array.from({ length: 1 + Math.floor(next() * 2) }, () => entry('    '));
+          return `  -${lines.join('\n').slice(3)}`;
+        }).join('\n')}`;
+      }
+      const fields = new Set<string>();
+      const lines: string[] = [];
+      for (let i = 0; i < 1 + Math.floor(next() * 3); i++) {
+        const line = entry('  ');
+        const key = line.split(':')[0] as string;
+        if (fields.has(key)) continue;
+        fields.add(key);
+        lines.push(line);
+      }
+      return `${name}:\n${lines.join('\n')}`;
+    };
+    const expression = (depth: number): string => {
+      const roll = next();
+      if (depth > 2 || roll < 0.3) return pick(['s0', 's1', 's2', '1 of s*', 'all of them']);
+      if (roll < 0.45) return `not ${expression(depth + 1)}`;
+      if (roll < 0.75) return `(${expression(depth + 1)} and ${expression(depth + 1)})`;
+      return `(${expression(depth + 1)} or ${expression(depth + 1)})`;
+    };
+    const scalar = (): unknown => (next() < 0.15 ? null : pick(VALUES));
+    const fieldValue = (): unknown => (next() < 0.25 ? Array.from({ length: Math.floor(next() * 3) }, scalar) : scalar());
+    const record = (): LogRecord => {
+      const out: LogRecord = {};
+      for (const field of FIELDS) {
+        if (next() < 0.3) continue;
+        if (field === 'a.b') {
+          const shape = next();
+          out['a'] = shape < 0.4 ? { b: fieldValue() } : shape < 0.7 ? [{ b: fieldValue() }, { b: fieldValue() }] : { c: 1 };
+          if (next() < 0.1) out['a.b'] = fieldValue();
+        } else {
+          out[field] = fieldValue();
+        }
+      }
+      return out;
+    };
+
+    let rules = 0;
+    let constrained = 0;
+    let matched = 0;
+    let excluded = 0;
+    for (let i = 0; i < 400; i++) {
+      const detection = `${['s0', 's1', 's2'].map(selection).join('\n')}\ncondition: ${expression(0)}`;
+      const loaded = loadRuleText(ruleText(detection), 'fuzz.yml');
+      if (loaded.rules.length === 0) continue; // e.g. the same field twice with different modifiers in one map is fine, but a YAML duplicate is not
+      const rule = loaded.rules[0] as CompiledDetectionRule;
+      rules++;
+      if (rule.requiredValues.size > 0) constrained++;
+      for (let j = 0; j < 150; j++) {
+        const candidate = record();
+        const admitted = admitsRecord(rule.requiredValues, candidate);
+        if (!admitted) excluded++;
+        if (rule.match(candidate)) {
+          matched++;
+          assert.ok(admitted, `rule\n${detection}\nmatches ${JSON.stringify(candidate)} but requires ${JSON.stringify(required(rule))}`);
+        }
+      }
+    }
+    assert.ok(rules > 300, `compiled ${rules} random rules`);
+    assert.ok(constrained > 50, `${constrained} rules had required values`);
+    assert.ok(matched > 2000, `${matched} matches`);
+    assert.ok(excluded > 2000, `${excluded} records excluded by required values`);
+  });
+});
