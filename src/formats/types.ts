@@ -26,6 +26,10 @@ export interface UnwrapContext {
   uri: string;
   /** 1-based line where the top-level value starts, when known. */
   line?: number;
+  /** 0-based index of the top-level JSON value in the unit (several per file: JSON lines, `}{`). */
+  valueIndex?: number;
+  /** The location of a member of the current value: `uri#<valueIndex><member>`, e.g. `.Records[3]`. */
+  locate?(member: string): string;
   /** The origin of the next record: assigns the unit-wide record index. */
   nextOrigin(line?: number): Origin;
   /** Reports a located error for one bad member and lets the caller go on with the rest. */
@@ -43,8 +47,18 @@ export interface JsonFormat {
   source: LogSourceName;
   /** Cheap structural test of a parsed top-level JSON value (an object, an array, anything). */
   recognise(value: unknown): boolean;
-  /** The envelopes inside the value. Bad members are reported through ctx, never thrown. */
+  /**
+   * The envelopes inside the value. Bad members are reported through ctx, never thrown.
+   * When the dispatcher rebuilt a damaged value (see recordArrays), a damaged array element is
+   * `undefined` (JSON never yields undefined): it was already reported, so skip it silently.
+   */
   unwrap(value: unknown, ctx: UnwrapContext): Envelope[];
+  /**
+   * Top-level keys whose array elements are independent records (`Records`, `Events`...).
+   * When a value fails to parse, the dispatcher recovers the intact elements of these arrays
+   * (and of a top-level array) and offers the rebuilt value; other damage loses the value.
+   */
+  recordArrays?: readonly string[];
 }
 
 /**

@@ -1,0 +1,11 @@
+/**
+ * The formats, in the order the dispatcher tries them (DESIGN.md §2: registries are explicit).
+ * JSON formats are offered each top-level JSON value; text formats sniff the first line of
+ * content that is not JSON.
+ */
+import { cloudTrailFormat } from './cloudtrail.ts';
+import type { JsonFormat, TextFormat } from './types.ts';
+
+export const JSON_FORMATS: JsonFormat[] = [cloudTrailFormat];
+
+export const TEXT_FORMATS: TextFormat[] = [];

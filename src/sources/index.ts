@@ -1,0 +1,47 @@
+/**
+ * The sources (DESIGN.md §2: registries are explicit). The first source that claims a path
+ * expands it; `fileSource` claims every path, so it comes last. A new kind of input (S3,
+ * SQS...) is one file implementing Source and one line here.
+ */
+import type { LocatedError } from '../errors.ts';
+import { fileSource } from './files.ts';
+import { s3Source } from './s3.ts';
+import { stdinSource } from './stdin.ts';
+import type { InputUnit, Source } from './types.ts';
+
+export type { InputUnit, Source } from './types.ts';
+
+export const SOURCES: readonly Source[] = [stdinSource, s3Source, fileSource];
+
+const URL_SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
+
+/** The source for a path, or undefined for a URL scheme no source handles. */
+export function sourceFor(path: string): Source | undefined {
+  const source = SOURCES.find((candidate) => candidate.claims(path));
+  if (source === fileSource && URL_SCHEME.test(path)) return undefined;
+  return source;
+}
+
+/**
+ * Every unit behind the given paths, in argument order (a folder's files sorted). A path
+ * given twice is read once. Paths that cannot be read are reported through onError
+ * (TH_INPUT_READ) and the others go on.
+ */
+export async function* expandInputs(paths: string[], onError: (e: LocatedError) => void): AsyncGenerator<InputUnit> {
+  const done = new Set<string>();
+  for (const path of paths) {
+    if (done.has(path)) continue;
+    done.add(path);
+    const source = sourceFor(path);
+    if (source === undefined) {
+      const scheme = URL_SCHEME.exec(path)?.[1] ?? '';
+      onError({
+        code: 'TH_INPUT_READ',
+        message: `${scheme}:// inputs are not supported; inputs are local files and folders, - (stdin) and s3:// (coming).`,
+        location: path,
+      });
+      continue;
+    }
+    yield* source.expand(path, onError);
+  }
+}

@@ -1,0 +1,17 @@
+/** The located TH_INPUT_READ error every source reports for a path it cannot read. */
+import type { LocatedError } from '../errors.ts';
+
+const HINTS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'a part of the path is not a directory',
+  ELOOP: 'too many levels of symbolic links',
+  EISDIR: 'is a directory',
+};
+
+export function inputReadError(path: string, error: unknown, what = 'input'): LocatedError {
+  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+  const reason = code !== undefined && HINTS[code] !== undefined ? `${HINTS[code]} (${code})` : error instanceof Error ? error.message : String(error);
+  return { code: 'TH_INPUT_READ', message: `cannot read this ${what}: ${reason}. Check the path and its permissions.`, location: path };
+}
