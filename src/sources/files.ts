@@ -1,8 +1,9 @@
 /**
  * Local files and folders. A folder is walked recursively, entries sorted by name (byte order,
  * so the same tree always yields the same order); symbolic links are followed, and each real
- * folder is walked once (a link back to an ancestor cannot loop). Hidden files are read like
- * any other. A path, folder or link that cannot be read is one TH_INPUT_READ error; the rest
+ * folder is walked once (a link back to an ancestor cannot loop). Inside folders, hidden entries
+ * (`.DS_Store`, `.git/`) and documentation (`*.md`, README, LICENSE) are passed over, so a log
+ * folder with notes beside the logs scans cleanly; a file named explicitly is always read. A path, folder or link that cannot be read is one TH_INPUT_READ error; the rest
  * of the walk goes on. Only regular files are read inside folders (no sockets, FIFOs,
  * devices); a path named explicitly may be any readable file, a FIFO included.
  */
@@ -19,6 +20,13 @@ function fileUnit(path: string, stats: Stats): InputUnit {
   const unit: InputUnit = { uri: path, open: () => createReadStream(path) };
   if (stats.isFile()) unit.size = stats.size;
   return unit;
+}
+
+const DOCUMENTATION_FILE = /(\.(md|markdown|rst)$)|^(README|LICENSE|LICENCE|NOTICE|CHANGELOG)(\.|$)/i;
+
+/** Names no AWS service writes into a log folder. */
+export function isNotALogInsideFolder(name: string): boolean {
+  return name.startsWith('.') || DOCUMENTATION_FILE.test(name);
 }
 
 function byName(a: Dirent, b: Dirent): number {
@@ -39,6 +47,7 @@ async function* walk(dir: string, onError: OnError, seen: Set<string>): AsyncGen
   }
   entries.sort(byName);
   for (const entry of entries) {
+    if (isNotALogInsideFolder(entry.name)) continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
       yield* walk(path, onError, seen);

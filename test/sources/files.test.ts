@@ -34,6 +34,9 @@ before(() => {
   mkdirSync(join(a, 'Upper'));
   writeFileSync(join(a, 'b.json'), `{"Records":[${RECORD}]}`);
   writeFileSync(join(a, '.hidden.json'), RECORD + '\n');
+  writeFileSync(join(a, 'README.md'), '# notes beside the logs\n');
+  mkdirSync(join(a, '.git'));
+  writeFileSync(join(a, '.git', 'HEAD'), 'ref: refs/heads/main\n');
   writeFileSync(join(a, 'Upper', 'u.json'), RECORD);
   writeFileSync(join(a, 'sub', 'c.json.gz'), gzipSync(RECORD + '\n' + RECORD + '\n'));
   writeFileSync(join(a, 'sub', 'deeper', 'd.log'), RECORD);
@@ -48,10 +51,9 @@ after(() => {
 });
 
 describe('files and folders', () => {
-  it('walks a folder recursively in byte order, hidden files included, each real folder once', async () => {
+  it('walks a folder recursively in byte order, each real folder once, passing over hidden entries and docs', async () => {
     const { units, errors } = await expand([join(root, 'a')]);
     assert.deepEqual(rel(units), [
-      'a/.hidden.json',
       'a/Upper/u.json',
       'a/b.json',
       'a/sub/c.json.gz',
@@ -61,7 +63,12 @@ describe('files and folders', () => {
     // A broken link is reported, the walk goes on.
     assert.deepEqual(errors.map((e) => `${e.code} ${e.location.slice(root.length + 1)}`), ['TH_INPUT_READ a/broken-link']);
     assert.match(errors[0]?.message ?? '', /no such file or directory/);
-    assert.equal(units[2]?.size, Buffer.byteLength(`{"Records":[${RECORD}]}`));
+    assert.equal(units[1]?.size, Buffer.byteLength(`{"Records":[${RECORD}]}`));
+  });
+
+  it('a hidden or documentation file named explicitly is still read', async () => {
+    const { units } = await expand([join(root, 'a', '.hidden.json'), join(root, 'a', 'README.md')]);
+    assert.deepEqual(rel(units), ['a/.hidden.json', 'a/README.md']);
   });
 
   it('a missing path is a located TH_INPUT_READ; the other paths go on', async () => {
@@ -100,7 +107,7 @@ describe('files and folders', () => {
       for await (const batch of decodeUnit(unit, { stats, onError: (e) => errors.push(e) })) records += batch.length;
     }
     assert.deepEqual(errors, []);
-    assert.equal(records, 7);
+    assert.equal(records, 6); // .hidden.json is passed over inside the folder
   });
 });
 
