@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   TH_INPUT_JSON: 'An input holds invalid JSON.',
   TH_INPUT_RECORD: 'A record is not a JSON object, or lacks what its format requires.',
   TH_INPUT_FORMAT: 'The content of an input matches no supported log format.',
+  TH_INTEL_FEED: 'A threat-intelligence feed could not be read or parsed.',
+  TH_INTEL_INDICATOR: 'An indicator in a feed is invalid or uses an unsupported pattern.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
