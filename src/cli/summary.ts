@@ -1,0 +1,37 @@
+import type { ScanSummary } from '../engine/scan.ts';
+import { SIGMA_LEVELS } from '../sigma/types.ts';
+
+function plural(count: number, word: string): string {
+  return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
+}
+
+function rate(records: number, ms: number): string {
+  if (ms <= 0) return '';
+  return `${Math.round((records * 1000) / ms).toLocaleString('en-US')} records/s`;
+}
+
+/** The running line on a terminal: inputs, records, speed, alerts. */
+export function progressLine(summary: Readonly<ScanSummary>, now: number): string {
+  const elapsed = now - summary.startedAt;
+  return `scanning: ${plural(summary.inputs, 'input')}, ${plural(summary.records, 'record')} (${rate(summary.records, elapsed)}), ${plural(summary.alerts, 'alert')}, ${plural(summary.inputErrors, 'error')}`;
+}
+
+/** The closing summary on stderr. Everything that was not scanned is counted here. */
+export function formatSummary(summary: Readonly<ScanSummary>, ruleCount: number): string {
+  const levels = SIGMA_LEVELS.filter((level) => summary.alertsByLevel[level] > 0)
+    .reverse()
+    .map((level) => `${level} ${summary.alertsByLevel[level]}`)
+    .join(', ');
+  const parts = [
+    `trailhound: ${plural(summary.records, 'record')} from ${plural(summary.inputs, 'input')} against ${plural(ruleCount, 'rule')} in ${(summary.durationMs / 1000).toFixed(2)}s`,
+    `${plural(summary.alerts, 'alert')}${levels === '' ? '' : ` (${levels})`}`,
+  ];
+  if (summary.skipped > 0) parts.push(`${summary.skipped.toLocaleString('en-US')} skipped (digests, control messages)`);
+  if (summary.outsideTimeRange > 0) parts.push(`${summary.outsideTimeRange.toLocaleString('en-US')} outside --since/--until`);
+  parts.push(
+    summary.inputErrors === 0
+      ? 'no input errors'
+      : `${plural(summary.inputErrors, 'input error')} in ${plural(summary.inputsWithErrors, 'input')} (see above)`,
+  );
+  return parts.join('; ');
+}

@@ -1,0 +1,17 @@
+import type { Writable } from 'node:stream';
+import type { AlertSink } from './types.ts';
+import { JsonLinesSink } from './jsonl.ts';
+import { TableSink } from './table.ts';
+
+/** The output formats of `--format`; the registry of CLI sinks. */
+export const OUTPUT_FORMATS = ['jsonl', 'table'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export function createSink(format: OutputFormat, stream: Writable, options: { colour: boolean }): AlertSink {
+  switch (format) {
+    case 'jsonl':
+      return new JsonLinesSink(stream);
+    case 'table':
+      return new TableSink(stream, options);
+  }
+}

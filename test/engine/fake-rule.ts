@@ -1,0 +1,37 @@
+import type { CompiledDetectionRule, SigmaLevel } from '../../src/sigma/types.ts';
+import type { LogRecord } from '../../src/engine/envelope.ts';
+import type { Envelope } from '../../src/engine/envelope.ts';
+
+/** A hand-built compiled rule, so engine tests do not depend on the Sigma compiler. */
+export function fakeRule(options: {
+  id: string;
+  name?: string;
+  level?: SigmaLevel;
+  service?: string;
+  product?: string;
+  tags?: string[];
+  requiredValues?: Record<string, string[]>;
+  match: (record: LogRecord) => boolean;
+}): CompiledDetectionRule {
+  return {
+    kind: 'detection',
+    id: options.id,
+    ...(options.name === undefined ? {} : { name: options.name }),
+    title: options.name ?? options.id,
+    level: options.level ?? 'medium',
+    tags: options.tags ?? [],
+    falsepositives: [],
+    references: [],
+    position: { file: `${options.id}.yml`, line: 1, col: 1 },
+    logsource: { product: options.product ?? 'aws', ...(options.service === undefined ? {} : { service: options.service }) },
+    match: options.match,
+    requiredValues: new Map(Object.entries(options.requiredValues ?? {}).map(([field, values]) => [field, new Set(values)])),
+    fields: [],
+    source: {},
+  };
+}
+
+export function cloudTrailEnvelope(record: LogRecord, index = 0): Envelope {
+  const time = typeof record.eventTime === 'string' ? Date.parse(record.eventTime) : Number.NaN;
+  return { source: 'cloudtrail', time, record, origin: { uri: 'test.json', index } };
+}

@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RuleIndex, sourcesOfRule } from '../../src/engine/rule-index.ts';
+import { cloudTrailEnvelope, fakeRule } from './fake-rule.ts';
+
+const createKeyPair = fakeRule({
+  id: 'keypair',
+  service: 'cloudtrail',
+  requiredValues: { eventName: ['createkeypair', 'importkeypair'] },
+  match: (record) => record.eventName === 'CreateKeyPair' || record.eventName === 'ImportKeyPair',
+});
+const bySource = fakeRule({
+  id: 'by-source',
+  service: 'cloudtrail',
+  requiredValues: { eventSource: ['guardduty.amazonaws.com'] },
+  match: (record) => record.eventSource === 'guardduty.amazonaws.com',
+});
+const everything = fakeRule({ id: 'everything', service: 'cloudtrail', match: () => true });
+const nested = fakeRule({
+  id: 'nested-only',
+  service: 'cloudtrail',
+  requiredValues: { 'requestParameters.keyName': ['xg1'] },
+  match: () => true,
+});
+const flowOnly = fakeRule({ id: 'flow', service: 'vpcflow', match: () => true });
+const windows = fakeRule({ id: 'windows', product: 'windows', service: 'security', match: () => true });
+
+function candidateIds(index: RuleIndex, record: Record<string, unknown>): string[] {
+  const ids: string[] = [];
+  index.forEachCandidate(cloudTrailEnvelope(record), (rule) => ids.push(rule.id));
+  return ids.sort();
+}
+
+test('a record is offered only to rules filed under its own eventName, plus unindexed rules', () => {
+  const index = new RuleIndex([createKeyPair, bySource, everything, nested, flowOnly]);
+  assert.deepEqual(candidateIds(index, { eventName: 'CreateKeyPair', eventSource: 'ec2.amazonaws.com' }), ['everything', 'keypair', 'nested-only']);
+  assert.deepEqual(candidateIds(index, { eventName: 'DescribeInstances', eventSource: 'ec2.amazonaws.com' }), ['everything', 'nested-only']);
+  assert.deepEqual(candidateIds(index, { eventName: 'DeleteDetector', eventSource: 'guardduty.amazonaws.com' }), ['by-source', 'everything', 'nested-only']);
+});
+
+test('index lookups are case-insensitive like Sigma matching', () => {
+  const index = new RuleIndex([createKeyPair]);
+  assert.deepEqual(candidateIds(index, { eventName: 'createKEYpair' }), ['keypair']);
+});
+
+test('an array where a scalar is usual still reaches the rules filed under that field', () => {
+  const index = new RuleIndex([createKeyPair, bySource]);
+  assert.deepEqual(candidateIds(index, { eventName: ['ImportKeyPair'] }), ['keypair']);
+});
+
+test('rules of another log source or product are never candidates', () => {
+  const index = new RuleIndex([flowOnly, windows]);
+  assert.deepEqual(candidateIds(index, { eventName: 'CreateKeyPair' }), []);
+  assert.deepEqual(index.inapplicableRules().map((rule) => rule.id), ['windows']);
+  assert.deepEqual(sourcesOfRule(fakeRule({ id: 'any-aws', match: () => true })), ['cloudtrail', 'vpcflow', 'guardduty']);
+});
+
+test('matchingRules returns matches in rule load order whatever the index order', () => {
+  const index = new RuleIndex([everything, createKeyPair]);
+  const matched = index.matchingRules(cloudTrailEnvelope({ eventName: 'CreateKeyPair' }));
+  assert.deepEqual(matched.map((rule) => rule.id), ['everything', 'keypair']);
+});
