@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_RULES_DIR, loadRuleSet } from '../engine/rule-set.ts';
 import { checkRuleConventions } from '../engine/rule-conventions.ts';
 import { runRuleTests } from '../engine/rule-tests.ts';
-import { alertRuleOf } from '../engine/detector.ts';
+import { attackTagsToIds } from '../attack/techniques.ts';
 import { Diagnostics } from './diagnostics.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -59,9 +59,9 @@ export function rulesCommand(setExitCode: (code: number) => void): Command {
       const diagnostics = new Diagnostics({ quiet: false });
       const ruleSet = await loadRuleSet({ paths: rulePaths(path), ...(flags.vars === undefined ? {} : { varsFile: flags.vars }) });
       const errors = [...ruleSet.errors, ...ruleSet.warnings];
-      for (const rule of ruleSet.rules) errors.push(...(await checkRuleConventions(rule)));
+      for (const rule of [...ruleSet.rules, ...ruleSet.correlations]) errors.push(...(await checkRuleConventions(rule)));
       for (const error of errors) diagnostics.error(error);
-      process.stderr.write(`rules lint: ${ruleSet.rules.length} rules, ${errors.length} problems\n`);
+      process.stderr.write(`rules lint: ${ruleSet.rules.length} rules, ${ruleSet.correlations.length} correlations, ${ruleSet.filters.length} filters, ${errors.length} problems\n`);
       setExitCode(errors.length > 0 ? EXIT.RULE_OR_CONFIG_ERROR : EXIT.OK);
     });
 
@@ -75,9 +75,10 @@ export function rulesCommand(setExitCode: (code: number) => void): Command {
       const diagnostics = new Diagnostics({ quiet: false });
       const ruleSet = await loadRuleSet({ paths: rulePaths(path), ...(flags.vars === undefined ? {} : { varsFile: flags.vars }) });
       for (const error of ruleSet.errors) diagnostics.error(error);
-      const rows = ruleSet.rules.map((rule) => {
-        const { attack } = alertRuleOf(rule);
-        return { id: rule.id, name: rule.name ?? null, title: rule.title, level: rule.level, techniques: attack.techniques, tactics: attack.tactics, file: rule.position.file };
+      const rows = [...ruleSet.rules, ...ruleSet.correlations].map((rule) => {
+        const { techniques, tactics } = attackTagsToIds(rule.tags);
+        const kind = rule.kind === 'correlation' ? `correlation:${rule.type}` : 'detection';
+        return { id: rule.id, name: rule.name ?? null, title: rule.title, kind, level: rule.level, techniques, tactics, file: rule.position.file };
       });
       if (flags.format === 'jsonl') {
         for (const row of rows) process.stdout.write(JSON.stringify(row) + '\n');

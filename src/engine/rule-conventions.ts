@@ -1,6 +1,9 @@
 import { access, readFile } from 'node:fs/promises';
 import type { LocatedError } from '../errors.ts';
-import type { CompiledDetectionRule } from '../sigma/types.ts';
+import type { SigmaDocumentMeta } from '../sigma/types.ts';
+
+/** A detection or correlation rule: what the conventions look at. */
+export type ConventionSubject = SigmaDocumentMeta & { source: Readonly<Record<string, unknown>> };
 import { parseRuleTests, testsFileOf } from './rule-tests.ts';
 
 /** ATT&CK tactics as Sigma tags name them, plus the v19 split of Defense Evasion. */
@@ -26,7 +29,7 @@ export const ATTACK_TACTICS = new Set([
 const ATTACK_OBJECT_TAG = /^attack\.(t\d{4}(\.\d{3})?|g\d{4}|s\d{4}|ds\d{4}|m\d{4}|a\d{4})$/;
 const KEBAB_CASE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
-function locationOf(rule: CompiledDetectionRule): string {
+function locationOf(rule: ConventionSubject): string {
   return `${rule.position.file}:${rule.position.line}:${rule.position.col}`;
 }
 
@@ -41,7 +44,7 @@ export function isWellFormedAttackTag(tag: string): boolean {
  * correlations reference it), an explicit level, well-formed ATT&CK tags with at least one
  * technique, and tests beside it with a matching and a non-matching case.
  */
-export async function checkRuleConventions(rule: CompiledDetectionRule): Promise<LocatedError[]> {
+export async function checkRuleConventions(rule: ConventionSubject): Promise<LocatedError[]> {
   const errors: LocatedError[] = [];
   const location = locationOf(rule);
   const fail = (message: string): void => {

@@ -72,6 +72,7 @@ export class JsonStreamDecoder {
   private junkFrom = 0;
   private junkTo = 0;
   private junkExcerpt = '';
+  private junkIsScalar = false;
 
   private atEnd = false;
   private sourceFailed = false;
@@ -362,8 +363,8 @@ export class JsonStreamDecoder {
     this.dispatcher.dispatch(recovered.value, line, location);
   }
 
-  private report(location: string, message: string): void {
-    this.ctx.reportError({ code: 'TH_INPUT_JSON', message, location });
+  private report(location: string, message: string, code: 'TH_INPUT_JSON' | 'TH_INPUT_RECORD' = 'TH_INPUT_JSON'): void {
+    this.ctx.reportError({ code, message, location });
   }
 
   /** An error about the end of the bytes: already explained when a read or gzip error cut them. */
@@ -378,6 +379,7 @@ export class JsonStreamDecoder {
     if (this.junkFrom === 0) {
       this.junkFrom = line;
       this.junkExcerpt = excerpt(buf, start, end);
+      this.junkIsScalar = end - start <= 1024 && isJsonScalar(buf.toString('utf8', start, end));
     }
     this.junkTo = line;
   }
@@ -389,6 +391,17 @@ export class JsonStreamDecoder {
     this.junkFrom = 0;
     this.junkTo = 0;
     const what = to > from ? `lines ${from}-${to} are` : `line ${from} is`;
-    this.report(`${this.ctx.uri}:${from}`, `${what} not a JSON object or array (found ${this.junkExcerpt}): skipped`);
+    // A lone JSON scalar (`42`, `"text"`, `null`) is valid JSON but not a record.
+    const code = to === from && this.junkIsScalar ? 'TH_INPUT_RECORD' : 'TH_INPUT_JSON';
+    this.report(`${this.ctx.uri}:${from}`, `${what} not a JSON object or array (found ${this.junkExcerpt}): skipped`, code);
+  }
+}
+
+function isJsonScalar(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value !== 'object' || value === null;
+  } catch {
+    return false;
   }
 }

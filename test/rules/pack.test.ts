@@ -22,11 +22,13 @@ test('the built-in pack loads without a single error', () => {
 
 test('every rule has a UUID id, a unique kebab-case name, a level, ATT&CK tags and tests both ways', async () => {
   const problems: string[] = [];
-  for (const rule of pack.rules) {
+  for (const rule of [...pack.rules, ...pack.correlations]) {
     if (!UUID.test(rule.id)) problems.push(`${rule.position.file}: id ${rule.id} is not a lowercase UUID`);
     for (const error of await checkRuleConventions(rule)) problems.push(formatLocatedError(error));
   }
-  const names = pack.rules.map((rule) => rule.name);
+  const names = [...pack.rules, ...pack.correlations].map((rule) => rule.name);
+  const ids = [...pack.rules, ...pack.correlations].map((rule) => rule.id);
+  assert.equal(new Set(ids).size, ids.length, 'rule ids are not unique');
   assert.equal(new Set(names).size, names.length, 'rule names are not unique');
   assert.deepEqual(problems, []);
 });
@@ -36,6 +38,10 @@ test('rule files are laid out as rules/<product>/<service>/<name>.yml', () => {
     const expected = `/rules/${rule.logsource.product}/${rule.logsource.service}/${rule.name}.yml`;
     assert.ok(rule.position.file.endsWith(expected), `${rule.position.file} should end with ${expected}`);
   }
+  for (const correlation of pack.correlations) {
+    assert.match(correlation.position.file, new RegExp(`/rules/aws/[a-z]+/${correlation.name}\\.yml$`));
+  }
+  assert.ok(pack.correlations.length >= 3, 'the discovery correlations are part of the pack');
 });
 
 test('every case in every tests file passes', async () => {
