@@ -26,7 +26,7 @@ export function formatSummary(summary: Readonly<ScanSummary>, ruleCount: number)
     `trailhound: ${plural(summary.records, 'record')} from ${plural(summary.inputs, 'input')} against ${plural(ruleCount, 'rule')} in ${(summary.durationMs / 1000).toFixed(2)}s`,
     `${plural(summary.alerts, 'alert')}${levels === '' ? '' : ` (${levels})`}`,
   ];
-  if (summary.skipped > 0) parts.push(`${summary.skipped.toLocaleString('en-US')} skipped (digests, control messages)`);
+  if (summary.skipped > 0) parts.push(`${summary.skipped.toLocaleString('en-US')} skipped (digests, control messages, sample findings, indicator lists)`);
   if (summary.outsideTimeRange > 0) parts.push(`${summary.outsideTimeRange.toLocaleString('en-US')} outside --since/--until`);
   parts.push(
     summary.inputErrors === 0

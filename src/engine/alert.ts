@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Envelope, LogRecord, LogSourceName } from './envelope.ts';
 import type { SigmaLevel } from '../sigma/types.ts';
+import { guardDutyRemoteIps } from '../formats/guardduty-fields.ts';
 
 /** The alert contract (DESIGN.md §3). snake_case, stable: additions are fine, renames break users. */
 export interface Alert {
@@ -25,9 +26,70 @@ export interface Alert {
     /** value_count: the distinct values behind the alert (at most 100), for triage. */
     values?: string[];
   };
-  cti?: { indicator: string; matched: string; field: string; feed: string; direction?: string };
-  guardduty?: { id: string; type: string; severity: number; count: number; updated_at: string | null };
+  cti?: AlertCti;
+  guardduty?: AlertGuardDuty;
+  /** Flow-log threat-intel matches: what the flow records behind the alert carried. */
+  flow?: AlertFlow;
+  /**
+   * True when an alert with this `id` was already emitted and this one replaces it: a newer
+   * version of a GuardDuty finding, or more matches in a threat-intel time bucket that had
+   * been closed. Receivers keep the latest alert per id.
+   */
+  update?: true;
   events?: LogRecord[];
+}
+
+/** A threat-intelligence match (DESIGN.md §3), plus where the indicator came from. */
+export interface AlertCti {
+  /** The indicator as the feed gives it, canonical: `203.0.113.7`, `198.51.100.0/24`. */
+  indicator: string;
+  /** The value of the log that matched it. */
+  matched: string;
+  /** The field that held it: `srcaddr`, `pkt-dstaddr`, `sourceIPAddress`, a GuardDuty path. */
+  field: string;
+  feed: string;
+  /** Who opened the connection: `egress` our side, to the indicator; `ingress` the indicator, to us. */
+  direction?: 'ingress' | 'egress';
+  /** Where in the feed: `line 17`, `stix:indicator--<uuid>`, `misp:event 1234 attr <uuid>`. */
+  provenance?: string;
+  /** Every feed holding a matching indicator, when more than one does. */
+  feeds?: string[];
+  confidence?: number;
+  /** Aggregated matches: the time bucket the alert covers. */
+  window?: { start: string; end: string };
+}
+
+/** A GuardDuty finding raised as an alert (DESIGN.md §3), plus what it is about (the optional members are additions). */
+export interface AlertGuardDuty {
+  id: string;
+  type: string;
+  severity: number;
+  /** `service.count`: how many times GuardDuty saw the activity. */
+  count: number;
+  updated_at: string | null;
+  resource_type?: string | null;
+  resource_id?: string | null;
+  archived?: boolean;
+}
+
+/** Summary of the flow records behind a threat-intel alert. */
+export interface AlertFlow {
+  /** `interface-id`, or `tgw-attachment-id` for Transit Gateway flow logs. */
+  interface_id: string | null;
+  /** Records by action (Transit Gateway records have none and count as accepted). */
+  accepted: number;
+  rejected: number;
+  bytes: number;
+  packets: number;
+  /** Bytes of the records sent toward the indicator. */
+  bytes_to_indicator: number;
+  /** Distinct destination ports of the connections (a reply's source port) and IANA protocol numbers, at most 20 each. */
+  dstports: number[];
+  protocols: number[];
+  /** The TCP flags of every record OR-ed together (2 SYN, 18 SYN-ACK, 1 FIN, 4 RST); null when absent. */
+  tcp_flags: number | null;
+  /** Our side of the flows: the addresses facing the indicator, at most 20. */
+  local_addresses: string[];
 }
 
 /** What an alert needs to know about the rule that raised it. */
@@ -93,10 +155,9 @@ export function alertContext(envelope: Envelope): Pick<Alert, 'account' | 'regio
         region: stringAt(record, 'region'),
         actor:
           stringAt(record, 'resource', 'accessKeyDetails', 'userName') ??
+          stringAt(record, 'resource', 'accessKeyDetails', 'principalId') ??
           stringAt(record, 'resource', 'instanceDetails', 'instanceId'),
-        source_ip:
-          stringAt(record, 'service', 'action', 'awsApiCallAction', 'remoteIpDetails', 'ipAddressV4') ??
-          stringAt(record, 'service', 'action', 'networkConnectionAction', 'remoteIpDetails', 'ipAddressV4'),
+        source_ip: guardDutyRemoteIps(record)[0]?.ip ?? null,
       };
     case 'vpcflow':
       return {

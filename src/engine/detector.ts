@@ -5,11 +5,22 @@ import { RuleIndex } from './rule-index.ts';
 import { Correlator } from './correlator.ts';
 import type { CorrelatorStats } from './correlator.ts';
 import { resolveCorrelations } from './correlation-resolve.ts';
+import type { CorrelationSnapshot, RestoreOutcome } from './correlation-snapshot.ts';
 import { FilterSet } from './filters.ts';
 import type { CorrelationRule } from '../sigma/correlation.ts';
 import type { CompiledFilter } from '../sigma/filter.ts';
 import type { CompiledDetectionRule } from '../sigma/types.ts';
 import { attackTagsToIds } from '../attack/techniques.ts';
+import type { IntelIndex } from '../intel/intel-index.ts';
+import { sourcesOfRule } from './rule-index.ts';
+import { GuardDutyFindings, type GuardDutyFindingsOptions, type GuardDutyFindingsStats } from './guardduty-findings.ts';
+import { guardDutyFindingAlert } from './guardduty-alerts.ts';
+import { guardDutyCtiAlerts } from './cti-guardduty.ts';
+import { FlowCtiMatcher, type FlowCtiOptions } from './cti-flow.ts';
+import { CloudTrailCtiMatcher } from './cti-cloudtrail.ts';
+import { FlowPrefilter } from './flow-prefilter.ts';
+import { FlowTap } from './flow-tap.ts';
+import type { TimeRange } from './scan.ts';
 
 export interface DetectorOptions extends AlertOptions {
   rules: readonly CompiledDetectionRule[];
@@ -25,6 +36,22 @@ export interface DetectorOptions extends AlertOptions {
   maxGroupEvents?: number;
   /** Told the first time correlation state degrades (cap reached, late events). */
   onWarning?: (message: string) => void;
+  /** Threat intelligence matched against flow addresses, CloudTrail sourceIPAddress and GuardDuty remote IPs. */
+  intel?: IntelIndex;
+  /** Threat-intel time buckets (default 1 hour) and the egress bytes threshold. */
+  cti?: Omit<FlowCtiOptions, 'includeEvents'>;
+  /** How GuardDuty finding versions are held (guardduty-findings.ts); `passthrough: false` raises no alert per finding. */
+  guardDuty?: GuardDutyFindingsOptions & { passthrough?: boolean };
+}
+
+/** What the built-in detections (GuardDuty passthrough, threat intel) did, for the summary. */
+export interface BuiltinDetectionStats {
+  guardDuty: GuardDutyFindingsStats;
+  /** Flow records checked against the intel, and their address matches. */
+  flowRecords: number;
+  flowMatches: number;
+  cloudTrailMatches: number;
+  guardDutyMatches: number;
 }
 
 /** The rule's identity as alerts carry it, ATT&CK ids parsed from its Sigma tags once. */
@@ -48,6 +75,16 @@ export class Detector {
   private readonly alertOptions: AlertOptions;
   private readonly filters: FilterSet | undefined;
   private readonly correlator: Correlator | undefined;
+  private readonly findings: GuardDutyFindings;
+  private readonly passthrough: boolean;
+  private readonly intel: IntelIndex | undefined;
+  private readonly flowCti: FlowCtiMatcher | undefined;
+  private readonly cloudTrailCti: CloudTrailCtiMatcher | undefined;
+  private guardDutyMatches = 0;
+  /** Sigma rules that read flow records. */
+  private readonly flowRules: CompiledDetectionRule[];
+  /** Alerts raised outside process() (the flow tap, closed intel buckets), until collect(). */
+  private readonly ready: Alert[] = [];
 
   constructor(options: DetectorOptions) {
     this.index = new RuleIndex(options.rules);
@@ -79,27 +116,122 @@ export class Detector {
     for (const rule of options.rules) {
       if (!referenced.has(rule) || generated.has(rule)) this.alertRules.set(rule, alertRuleOf(rule));
     }
+    this.flowRules = options.rules.filter((rule) => sourcesOfRule(rule).includes('vpcflow'));
+    this.findings = new GuardDutyFindings(options.guardDuty);
+    this.passthrough = options.guardDuty?.passthrough !== false;
+    this.intel = options.intel;
+    if (options.intel !== undefined) {
+      const ctiOptions = { ...options.cti, includeEvents: options.includeEvents };
+      this.flowCti = new FlowCtiMatcher(options.intel, ctiOptions, this.ready);
+      this.cloudTrailCti = new CloudTrailCtiMatcher(options.intel, ctiOptions, this.ready);
+    }
   }
 
-  /** Appends the alerts the envelope raises to `out`. */
+  /**
+   * Appends the alerts the envelope raises to `out`. GuardDuty findings and threat-intel
+   * matches may raise theirs later (a newer version of the finding, a time bucket closing):
+   * flush() at the end of the input.
+   */
   process(envelope: Envelope, out: Alert[]): void {
+    switch (envelope.source) {
+      case 'guardduty':
+        this.findings.offer(envelope, (alerts) => this.raiseFinding(envelope, alerts, out), out);
+        break;
+      case 'vpcflow':
+        this.runRules(envelope, out, out);
+        this.flowCti?.record(envelope);
+        break;
+      case 'cloudtrail':
+        this.runRules(envelope, out, out);
+        this.cloudTrailCti?.record(envelope);
+        break;
+    }
+    this.collect(out);
+  }
+
+  /** Sigma rules over one record: rule alerts to `out`, correlation alerts to `correlationOut`. */
+  private runRules(envelope: Envelope, out: Alert[], correlationOut: Alert[]): void {
     const matched = this.index.matchingRules(envelope);
     for (const rule of matched) {
       if (this.filters !== undefined && !this.filters.passes(rule, envelope.record)) continue;
       const alertRule = this.alertRules.get(rule);
       if (alertRule !== undefined) out.push(singleEventAlert(alertRule, envelope, this.alertOptions));
-      if (this.correlator !== undefined && this.correlator.feeds(rule)) this.correlator.observe(rule, envelope, out);
+      if (this.correlator !== undefined && this.correlator.feeds(rule)) this.correlator.observe(rule, envelope, correlationOut);
     }
   }
 
-  /** Alerts that only the end of the input can complete (open correlation windows). */
+  /** Everything one version of a finding raises: held together, replaced by a newer version. */
+  private raiseFinding(envelope: Envelope, alerts: Alert[], correlationOut: Alert[]): void {
+    if (this.passthrough) alerts.push(guardDutyFindingAlert(envelope, this.alertOptions));
+    this.runRules(envelope, alerts, correlationOut);
+    if (this.intel !== undefined) this.guardDutyMatches += guardDutyCtiAlerts(envelope, this.intel, this.alertOptions, alerts);
+  }
+
+  /**
+   * The fast path for text flow logs (DecodeOptions.flowTap): no record built unless a Sigma
+   * flow rule may match the line. Undefined when a flow rule could match any line; then flow
+   * records are decoded and go through process() like any other.
+   */
+  flowTap(range?: TimeRange): FlowTap | undefined {
+    let prefilter: FlowPrefilter | undefined;
+    if (this.flowRules.length > 0) {
+      prefilter = FlowPrefilter.compile(this.flowRules);
+      if (prefilter === undefined) return undefined;
+    }
+    return new FlowTap(this.flowCti, prefilter, (envelope) => this.runRules(envelope, this.ready, this.ready), range);
+  }
+
+  /** Moves the alerts raised outside process() (by the flow tap) to `out`. */
+  collect(out: Alert[]): void {
+    if (this.ready.length === 0) return;
+    for (const alert of this.ready) out.push(alert);
+    this.ready.length = 0;
+  }
+
+  /** Alerts that only the end of the input can complete: correlation windows, intel buckets, held findings. */
   flush(out: Alert[]): void {
     this.correlator?.flush(out);
+    this.flowCti?.flush();
+    this.cloudTrailCti?.flush();
+    this.collect(out);
+    this.findings.flush(out);
+  }
+
+  builtinStats(): BuiltinDetectionStats {
+    return {
+      guardDuty: { ...this.findings.stats },
+      flowRecords: this.flowCti?.stats.records ?? 0,
+      flowMatches: this.flowCti?.stats.matches ?? 0,
+      cloudTrailMatches: this.cloudTrailCti?.matches ?? 0,
+      guardDutyMatches: this.guardDutyMatches,
+    };
   }
 
   /** Correlation state counters (undefined without correlations). */
   correlationStats(): CorrelatorStats | undefined {
     return this.correlator?.stats();
+  }
+
+  /**
+   * Event time seen by a long-running consumer (any record): closes the correlation windows and
+   * the threat-intel buckets it passes. (Such consumers also set `guardDuty.maxPending: 0`, so
+   * findings are emitted as they come.)
+   */
+  advanceEventTime(time: number, out: Alert[]): void {
+    this.correlator?.advanceTo(time, out);
+    this.flowCti?.expire(time);
+    this.cloudTrailCti?.expire(time);
+    this.collect(out);
+  }
+
+  /** Correlation state to persist across restarts (undefined without correlations). */
+  correlationSnapshot(): CorrelationSnapshot | undefined {
+    return this.correlator?.snapshot();
+  }
+
+  /** Loads persisted correlation state; call before the first process(). */
+  restoreCorrelations(snapshot: CorrelationSnapshot): RestoreOutcome {
+    return this.correlator?.restore(snapshot) ?? { groups: 0, entries: 0, droppedGroups: snapshot.groups.length };
   }
 
   /** What degraded in correlation during the run, for the summary on stderr. */

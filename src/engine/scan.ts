@@ -5,6 +5,7 @@ import type { SigmaLevel } from '../sigma/types.ts';
 import type { DecodeStats } from '../formats/types.ts';
 import { decodeUnit } from '../formats/index.ts';
 import { expandInputs } from '../sources/index.ts';
+import type { SourceOptions } from '../sources/index.ts';
 
 /** Event-time bounds from --since / --until, epoch ms, inclusive. */
 export interface TimeRange {
@@ -17,6 +18,8 @@ export interface ScanRequest {
   detector: Detector;
   timeRange?: TimeRange;
   flowFormat?: string;
+  /** Passed to the sources (S3 client settings, account and region filters); timeRange is added. */
+  sourceOptions?: SourceOptions;
   onAlert: (alert: Alert) => void | Promise<void>;
   onError: (error: LocatedError) => void;
   /** Called after each batch with running totals (the CLI throttles what it shows). */
@@ -88,13 +91,16 @@ export async function scan(request: ScanRequest): Promise<ScanSummary> {
     request.onError(error);
   };
 
-  for await (const unit of expandInputs(request.inputs, onInputError)) {
+  // Text flow logs skip building records unless a Sigma flow rule may match (Detector.flowTap).
+  const flowTap = request.detector.flowTap(range);
+  for await (const unit of expandInputs(request.inputs, onInputError, { ...range, ...request.sourceOptions })) {
     summary.inputs += 1;
     const stats: DecodeStats = { records: 0, skipped: 0, errors: 0 };
     const options = {
       onError: onInputError,
       stats,
       ...(request.flowFormat === undefined ? {} : { flowFormat: request.flowFormat }),
+      ...(flowTap === undefined ? {} : { flowTap }),
     };
     let recordsBefore = 0;
     let skippedBefore = 0;
@@ -106,6 +112,7 @@ export async function scan(request: ScanRequest): Promise<ScanSummary> {
         }
         request.detector.process(envelope, alerts);
       }
+      request.detector.collect(alerts);
       summary.records += stats.records - recordsBefore;
       summary.skipped += stats.skipped - skippedBefore;
       recordsBefore = stats.records;
@@ -119,6 +126,7 @@ export async function scan(request: ScanRequest): Promise<ScanSummary> {
   }
   request.detector.flush(alerts);
   await emit();
+  summary.outsideTimeRange += flowTap?.outsideTimeRange ?? 0;
   summary.durationMs = Date.now() - summary.startedAt;
   return summary;
 }

@@ -13,11 +13,15 @@ import { JSON_FORMATS, TEXT_FORMATS } from './registry.ts';
 import { NEWLINE, OPEN_BRACE, OPEN_BRACKET, isJsonSpace } from './scanner.ts';
 import type { DecodeOptions } from './types.ts';
 import { UnitContext } from './unit-context.ts';
+import { decodeFlowParquet, isParquet } from './vpcflow-parquet.ts';
+import { isIndicatorList, MAX_INDICATOR_LIST_BYTES } from './indicator-list.ts';
 
-export type { DecodeOptions, DecodeStats, JsonFormat, TextFormat, UnwrapContext } from './types.ts';
+export type { DecodeOptions, DecodeStats, FlowLineTap, JsonFormat, TextFormat, UnwrapContext } from './types.ts';
 
 /** How much content to read, at most, looking for the first line to sniff a text format. */
 const SNIFF_BYTES = 64 * 1024;
+/** `PAR1`. */
+const PARQUET_MAGIC_BYTES = 4;
 
 function hasBom(chunk: Buffer): boolean {
   return chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf;
@@ -30,6 +34,19 @@ function firstContentByte(chunk: Buffer): number {
 
 function hexPreview(chunk: Buffer, at: number): string {
   return Array.from(chunk.subarray(at, at + 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+/** Reads the rest of a small unit (head already read) and tells whether it is a plain indicator list. */
+async function indicatorListUnit(head: readonly Buffer[], rest: AsyncIterator<Buffer>): Promise<boolean> {
+  const parts = [...head];
+  let size = parts.reduce((sum, chunk) => sum + chunk.length, 0);
+  while (size <= MAX_INDICATOR_LIST_BYTES) {
+    const next = await rest.next();
+    if (next.done === true) return isIndicatorList(Buffer.concat(parts).toString('utf8'));
+    parts.push(next.value);
+    size += next.value.length;
+  }
+  return false;
 }
 
 async function* replay(head: readonly Buffer[], rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
@@ -53,9 +70,36 @@ export async function* decodeUnit(unit: InputUnit, options: DecodeOptions): Asyn
     ctx.reportError(bytes);
     return;
   }
-  const chunks = bytes.chunks[Symbol.asyncIterator]();
+  const source = bytes.chunks[Symbol.asyncIterator]();
+  // Chunks read ahead to look for the Parquet magic number come first.
+  const early: Buffer[] = [];
+  const chunks: AsyncIterator<Buffer> = {
+    next: () => (early.length > 0 ? Promise.resolve({ done: false, value: early.shift() as Buffer }) : source.next()),
+    return: async (value?: unknown) => (await source.return?.(value)) ?? { done: true, value: undefined },
+  };
   let finished = false;
   try {
+    // Parquet (a flow-log delivery option) is binary: its magic number comes first.
+    let earlyBytes = 0;
+    while (earlyBytes < PARQUET_MAGIC_BYTES) {
+      const next = await source.next();
+      if (next.done === true) break;
+      early.push(next.value);
+      earlyBytes += next.value.length;
+    }
+    if (isParquet(early.length === 1 ? (early[0] as Buffer) : Buffer.concat(early))) {
+      // The footer holds the schema: the whole object is needed before the first row.
+      const all = [...early];
+      for (;;) {
+        const next = await source.next();
+        if (next.done === true) break;
+        all.push(next.value);
+      }
+      finished = true;
+      if (bytes.failure() === undefined) yield* decodeFlowParquet(Buffer.concat(all), unit.uri, options);
+      return;
+    }
+
     // The first content byte decides: `{` or `[` is JSON, anything else a text format.
     const head: Buffer[] = [];
     let first = -1;
@@ -115,11 +159,16 @@ export async function* decodeUnit(unit: InputUnit, options: DecodeOptions): Asyn
       finished = true;
       return;
     }
+    if (await indicatorListUnit(head, chunks)) {
+      ctx.countSkipped();
+      finished = true;
+      return;
+    }
     ctx.reportError({
       code: 'TH_INPUT_FORMAT',
       message:
         `the content is neither JSON nor a text log format trailhound reads (first bytes: ${hexPreview(firstChunk, firstAt)}). ` +
-        'Inputs are CloudTrail or GuardDuty JSON (plain or gzip) or VPC Flow Logs text.',
+        'Inputs are CloudTrail or GuardDuty JSON (plain or gzip) or VPC Flow Logs (text or Parquet).',
       location: unit.uri,
     });
   } finally {

@@ -4,8 +4,11 @@
  * content that is not JSON.
  */
 import { cloudTrailFormat } from './cloudtrail.ts';
+import { guardDutyFormat } from './guardduty.ts';
 import type { JsonFormat, TextFormat } from './types.ts';
+import { vpcFlowFormat } from './vpcflow.ts';
 
-export const JSON_FORMATS: JsonFormat[] = [cloudTrailFormat];
+export const JSON_FORMATS: JsonFormat[] = [cloudTrailFormat, guardDutyFormat];
 
-export const TEXT_FORMATS: TextFormat[] = [];
+/** Parquet flow logs are not here: decodeUnit routes them on the magic number (isParquet). */
+export const TEXT_FORMATS: TextFormat[] = [vpcFlowFormat];

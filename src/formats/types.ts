@@ -1,5 +1,6 @@
 import type { LocatedError } from '../errors.ts';
 import type { Envelope, LogSourceName, Origin } from '../engine/envelope.ts';
+import type { FlowLineView } from './vpcflow-scan.ts';
 
 /** Counters a decoder updates for the closing summary. */
 export interface DecodeStats {
@@ -19,6 +20,19 @@ export interface DecodeOptions {
   flowFormat?: string;
   /** Envelopes per yielded batch; the default suits the engine's hot loop. */
   batchSize?: number;
+  /**
+   * Reads VPC Flow Logs text lines in place of envelopes: when given, the text decoder builds no
+   * record and hands each good line to the tap instead (the threat-intel fast path, used when no
+   * Sigma rule reads flow records). It still counts records and yields an empty batch every
+   * batchSize lines, so the caller can collect what the tap raised.
+   */
+  flowTap?: FlowLineTap;
+}
+
+/** Sees each good flow-log line, as a view valid only during the call (see FlowLineView). */
+export interface FlowLineTap {
+  /** `index` is the record's 0-based index in the unit, as an envelope's origin would hold it. */
+  line(view: FlowLineView, uri: string, index: number): void;
 }
 
 /** Handed to a JSON format while it unwraps one top-level JSON value. */

@@ -12,7 +12,7 @@
  * - A malformed line is reported as `uri:line` (TH_INPUT_RECORD) and skipped.
  *
  * Parquet delivery is decoded by decodeFlowParquet (vpcflow-parquet.ts); the byte-level
- * fast path without records is scanFlowLines (vpcflow-scan.ts).
+ * fast path without records is scanFlowLines (vpcflow-scan.ts), or options.flowTap here.
  */
 import type { Envelope } from '../engine/envelope.ts';
 import type { DecodeOptions, TextFormat } from './types.ts';
@@ -100,14 +100,26 @@ async function* decodeFlowText(bytes: AsyncIterable<Buffer>, uri: string, option
   let batch: Envelope[] = [];
   const ready: Envelope[][] = [];
   let index = 0;
-  const visit = (view: FlowLineView): void => {
-    batch.push(envelopeOf(view, uri, index++));
-    stats.records++;
-    if (batch.length === batchSize) {
-      ready.push(batch);
-      batch = [];
-    }
-  };
+  const tap = options.flowTap;
+  let sinceYield = 0;
+  const visit =
+    tap === undefined
+      ? (view: FlowLineView): void => {
+          batch.push(envelopeOf(view, uri, index++));
+          stats.records++;
+          if (batch.length === batchSize) {
+            ready.push(batch);
+            batch = [];
+          }
+        }
+      : (view: FlowLineView): void => {
+          tap.line(view, uri, index++);
+          stats.records++;
+          if (++sinceYield === batchSize) {
+            sinceYield = 0;
+            ready.push([]);
+          }
+        };
   for await (const chunk of bytes) {
     scanner.push(chunk, visit);
     while (ready.length > 0) yield ready.shift() as Envelope[];

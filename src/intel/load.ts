@@ -37,6 +37,12 @@ export interface LoadFeedsOptions {
   maxAgeMs?: number;
   /** Located errors kept per feed before a single "N more" summary (default 100). */
   maxErrorsPerFeed?: number;
+  /**
+   * Where each indicator of a kind we do not match (URL, hash...) is reported, instead of
+   * among the errors: real feeds mix kinds, and a scan should not fail on the ones it cannot
+   * use. They are counted either way.
+   */
+  onUnsupported?: (notice: LocatedError) => void;
 }
 
 export interface FeedStats {
@@ -107,6 +113,7 @@ export async function loadFeeds(paths: readonly (string | FeedSource)[], options
   const now = options.now ?? Date.now();
   const maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
   const maxErrors = options.maxErrorsPerFeed ?? 100;
+  const onUnsupported = options.onUnsupported;
   const builder = new IntelIndexBuilder();
   const errors: LocatedError[] = [];
   const stats: FeedStats[] = [];
@@ -151,7 +158,8 @@ export async function loadFeeds(paths: readonly (string | FeedSource)[], options
       },
       unsupported(location, message) {
         s.unsupported++;
-        push({ code: 'TH_INTEL_INDICATOR', message, location });
+        if (onUnsupported === undefined) push({ code: 'TH_INTEL_INDICATOR', message, location });
+        else onUnsupported({ code: 'TH_INTEL_INDICATOR', message, location });
       },
       skip() {
         s.skipped++;

@@ -217,7 +217,7 @@ describe('records that are not objects', () => {
   it('a JSON line that is an array of scalars or a scalar', async () => {
     const lines = jsonLines();
     const { envelopes, errors } = await decodeAll(memoryUnit('s.jsonl', [lines[0], '[1,2]', '42', lines[1]].join('\n')));
-    assert.deepEqual(codes(errors), ['TH_INPUT_FORMAT s.jsonl:2', 'TH_INPUT_JSON s.jsonl:3']);
+    assert.deepEqual(codes(errors), ['TH_INPUT_FORMAT s.jsonl:2', 'TH_INPUT_RECORD s.jsonl:3']);
     assert.equal(envelopes.length, 2);
   });
 });
