@@ -29,6 +29,16 @@ export const ERROR_CODES = {
   TH_INPUT_FORMAT: 'The content of an input matches no supported log format.',
   TH_INTEL_FEED: 'A threat-intelligence feed could not be read or parsed.',
   TH_INTEL_INDICATOR: 'An indicator in a feed is invalid or uses an unsupported pattern.',
+  // S3, SQS and the watch service
+  TH_S3_LIST: 'An S3 bucket or prefix could not be listed.',
+  TH_SQS_RECEIVE: 'Messages could not be received from an SQS queue.',
+  TH_SQS_MESSAGE: 'An SQS message is not an S3 notification trailhound understands; it was set aside.',
+  TH_SQS_ACK: 'An SQS message could not be deleted or its visibility changed.',
+  TH_INPUT_POISONED: 'An object failed too many times and was set aside instead of retried forever.',
+  TH_SINK_DELIVERY: 'An alert could not be delivered to a sink; it will be retried.',
+  TH_SINK_DEAD_LETTER: 'An alert could not be delivered after every retry and went to the dead-letter file.',
+  TH_STATE_OPEN: 'The state directory or its SQLite database could not be opened.',
+  TH_STATE_RESTORE: 'Saved correlation state could not be fully restored (rules changed since it was saved).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { scanCommand } from './scan.ts';
 import { rulesCommand } from './rules.ts';
+import { intelCommand } from './intel.ts';
+import { watchCommand } from './watch.ts';
+import { configCommand } from './config.ts';
 import { EXIT } from './exit-codes.ts';
 
 /** Runs the CLI with the given arguments (without `node` and the script) and returns the exit code. */
@@ -15,7 +18,10 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError()
     .exitOverride()
     .addCommand(scanCommand(setExitCode))
-    .addCommand(rulesCommand(setExitCode));
+    .addCommand(rulesCommand(setExitCode))
+    .addCommand(intelCommand(setExitCode))
+    .addCommand(watchCommand(setExitCode))
+    .addCommand(configCommand(setExitCode));
   for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });

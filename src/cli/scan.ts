@@ -16,8 +16,9 @@ import { Diagnostics } from './diagnostics.ts';
 import { combineExitCodes, EXIT } from './exit-codes.ts';
 import { parseTimeArgument } from './time-argument.ts';
 import { formatSummary, progressLine } from './summary.ts';
+import { addCtiOptions, prepareCti, type CtiFlags } from './scan-cti.ts';
 
-interface ScanFlags {
+interface ScanFlags extends CtiFlags {
   rules: string[];
   defaultRules: boolean;
   vars?: string;
@@ -28,24 +29,33 @@ interface ScanFlags {
   failOn?: SigmaLevel;
   quiet: boolean;
   events: boolean;
-  flowFormat?: string;
   filters: string[];
   correlationLateness?: string;
   maxGroups?: string;
+  region?: string;
+  profile?: string;
+  endpointUrl?: string;
+  account: string[];
+  regionFilter: string[];
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function scanCommand(setExitCode: (code: number) => void): Command {
-  return new Command('scan')
-    .description('Scan CloudTrail logs (files, folders, gzip, stdin) with Sigma rules and print alerts')
-    .argument('<paths...>', 'files, folders (recursive) or - for stdin')
+  return addCtiOptions(new Command('scan'))
+    .description('Scan AWS logs (CloudTrail, VPC Flow Logs, GuardDuty; files, folders, gzip, stdin) with Sigma rules and threat intel, and print alerts')
+    .argument('<paths...>', 'files, folders (recursive), - for stdin, or s3://bucket/prefix')
     .option('-r, --rules <path>', 'rule file or folder (repeatable); added to the built-in pack', collect, [])
     .option('--no-default-rules', 'leave out the built-in rule pack')
     .option('--vars <file>', 'YAML file of placeholder values for |expand (name: [values])')
     .option('--filters <path>', 'Sigma filter (allowlist) file or folder (repeatable)', collect, [])
     .option('--correlation-lateness <duration>', 'how late (event time) an event may arrive and still be correlated: 15m, 2h, ... or unbounded (default)')
     .option('--max-groups <n>', 'cap on live correlation groups (default 100000)')
+    .option('--region <region>', 's3:// inputs: the AWS region of the client (default: environment or profile; S3 redirects to the bucket region)')
+    .option('--profile <name>', 's3:// inputs: the AWS shared-config profile to use')
+    .option('--endpoint-url <url>', 's3:// inputs: an S3-compatible endpoint (path-style addressing)')
+    .option('--account <id>', 's3:// inputs: only these AWS accounts (repeatable, or comma-separated)', collect, [])
+    .option('--region-filter <region>', 's3:// inputs: only logs of these regions (repeatable, or comma-separated)', collect, [])
     .option('--since <time>', 'only events at or after: RFC 3339, a date, or relative (24h, 7d)')
     .option('--until <time>', 'only events at or before: RFC 3339, a date, or relative')
     .addOption(new Option('-f, --format <format>', 'output format (default: table on a terminal, jsonl otherwise)').choices([...OUTPUT_FORMATS]))
@@ -91,10 +101,12 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     diagnostics.error({ code: 'TH_CONFIG', message: `--max-groups ${JSON.stringify(flags.maxGroups)} is not a positive integer`, location: '--max-groups' });
     return EXIT.RULE_OR_CONFIG_ERROR;
   }
+  const cti = await prepareCti(flags, diagnostics);
+  if (cti === undefined) return EXIT.RULE_OR_CONFIG_ERROR;
   const ruleSet = await loadRuleSet({ paths: rulePaths, filterPaths: flags.filters, ...(flags.vars === undefined ? {} : { varsFile: flags.vars }) });
   for (const error of ruleSet.errors) diagnostics.error(error);
   for (const warning of ruleSet.warnings) diagnostics.warn(formatLocatedError(warning));
-  if (ruleSet.rules.length === 0) {
+  if (ruleSet.rules.length === 0 && cti.detectorOptions.intel === undefined) {
     diagnostics.error({ code: 'TH_CONFIG', message: 'no rule loaded: nothing to scan for', location: rulePaths.join(', ') || '--rules' });
     return EXIT.RULE_OR_CONFIG_ERROR;
   }
@@ -105,6 +117,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     includeEvents: flags.events,
     ...(lateness === undefined ? {} : { lateness }),
     ...(maxGroups === undefined ? {} : { maxGroups }),
+    ...cti.detectorOptions,
   });
   for (const rule of detector.index.inapplicableRules()) {
     diagnostics.warn(`${rule.position.file}: rule ${rule.name ?? rule.id} has logsource ${JSON.stringify(rule.logsource)}, which no AWS input provides; it will never match`);
@@ -122,6 +135,11 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     detector,
     timeRange: range,
     ...(flags.flowFormat === undefined ? {} : { flowFormat: flags.flowFormat }),
+    sourceOptions: {
+      aws: { ...(flags.region === undefined ? {} : { region: flags.region }), ...(flags.profile === undefined ? {} : { profile: flags.profile }), ...(flags.endpointUrl === undefined ? {} : { endpointUrl: flags.endpointUrl }) },
+      accounts: flags.account.flatMap((item) => item.split(',')).map((item) => item.trim()).filter((item) => item !== ''),
+      regions: flags.regionFilter.flatMap((item) => item.split(',')).map((item) => item.trim()).filter((item) => item !== ''),
+    },
     onAlert: (alert) => {
       if (flags.failOn !== undefined && levelAtLeast(alert.rule.level, flags.failOn)) failOnReached = true;
       return sink.write(alert);
@@ -140,7 +158,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   for (const warning of detector.correlationWarnings()) diagnostics.warn(warning);
   diagnostics.info(formatSummary(summary, ruleSet.rules.length));
   return combineExitCodes({
-    ruleErrors: ruleSet.errors.length > 0,
+    ruleErrors: ruleSet.errors.length > 0 || cti.errors > 0,
     inputErrors: summary.inputErrors > 0,
     failOnReached,
   });

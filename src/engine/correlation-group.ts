@@ -107,6 +107,11 @@ export class RecencyList<Owner> {
     this.unlink(group);
   }
 
+  /** Every group, least recently active first. */
+  *oldestFirst(): Generator<CorrelationGroup<Owner>> {
+    for (let group = this.oldest; group !== undefined; group = group.newer) yield group;
+  }
+
   /** The least recently active group that passes `eligible`. */
   oldestWhere(eligible: (group: CorrelationGroup<Owner>) => boolean): CorrelationGroup<Owner> | undefined {
     for (let group = this.oldest; group !== undefined; group = group.newer) if (eligible(group)) return group;

@@ -36,6 +36,8 @@ import type { FieldPath } from './correlation-fields.ts';
 import { CorrelationGroup, RecencyList } from './correlation-group.ts';
 import { MinHeap } from './correlation-heap.ts';
 import { DEFAULT_LATENESS_MS, DEFAULT_MAX_GROUP_EVENTS, DEFAULT_MAX_GROUPS } from './correlation-options.ts';
+import { ContextTable, fromSnapshotEntry, toSnapshotEntry } from './correlation-snapshot.ts';
+import type { CorrelationSnapshot, RestoreOutcome, SnapshotGroup } from './correlation-snapshot.ts';
 import type { ResolvedCorrelation } from './correlation-resolve.ts';
 import type { Envelope, LogRecord } from './envelope.ts';
 import { attackTagsToIds } from '../attack/techniques.ts';
@@ -252,6 +254,17 @@ export class Correlator {
     }
   }
 
+  /**
+   * Moves event time forward without an event: a long-running consumer calls it with the time
+   * of every record (most feed no correlation), so that windows close as the log stream moves
+   * on, not only when the next correlated event comes. Scans never need it.
+   */
+  advanceTo(time: number, out: Alert[]): void {
+    if (!Number.isFinite(time) || time <= this.maxTime) return;
+    this.maxTime = time;
+    if (this.lateness !== Number.POSITIVE_INFINITY) this.advance(out);
+  }
+
   /** Decides every open window: the end of the input. Alerts come out in time order. */
   flush(out: Alert[]): void {
     const start = out.length;
@@ -271,6 +284,68 @@ export class Correlator {
       for (const group of runtime.groups.values()) bufferedEntries += group.size;
     }
     return { liveGroups, bufferedEntries, ...this.counters };
+  }
+
+  /** The live state as plain JSON (see correlation-snapshot.ts); the correlator is unchanged. */
+  snapshot(): CorrelationSnapshot {
+    const contexts = new ContextTable();
+    const groups: SnapshotGroup[] = [];
+    for (const group of this.lru.oldestFirst()) {
+      const runtime = group.owner;
+      const entries = [];
+      for (let i = group.head; i < group.entries.length; i++) entries.push(toSnapshotEntry(group.entries[i] as CorrelationEntry, contexts));
+      if (entries.length === 0) continue;
+      groups.push({
+        correlation: runtime.rule.id,
+        groupBy: [...runtime.groupNames],
+        key: group.key,
+        values: { ...group.values },
+        decidedThrough: Number.isFinite(group.decidedThrough) ? group.decidedThrough : null,
+        entries,
+      });
+    }
+    return { version: 1, maxTime: Number.isFinite(this.maxTime) ? this.maxTime : null, contexts: contexts.contexts, groups };
+  }
+
+  /**
+   * Loads a snapshot into a correlator that has seen no event yet. Groups of correlations that
+   * are no longer loaded, or whose group-by changed, are left out and counted.
+   */
+  restore(snapshot: CorrelationSnapshot): RestoreOutcome {
+    const outcome: RestoreOutcome = { groups: 0, entries: 0, droppedGroups: 0 };
+    if (snapshot.version !== 1) {
+      outcome.droppedGroups = snapshot.groups.length;
+      return outcome;
+    }
+    const byId = new Map(this.runtimes.map((runtime) => [runtime.rule.id, runtime]));
+    for (const saved of snapshot.groups) {
+      const runtime = byId.get(saved.correlation);
+      if (runtime === undefined || runtime.groups.has(saved.key) || saved.groupBy.join('\u0000') !== runtime.groupNames.join('\u0000')) {
+        outcome.droppedGroups += 1;
+        continue;
+      }
+      const entries: CorrelationEntry[] = [];
+      for (const item of saved.entries) {
+        const entry = fromSnapshotEntry(item, snapshot.contexts, runtime.groupPaths.length, this.includeEvents);
+        if (entry !== undefined) entries.push(entry);
+      }
+      if (entries.length === 0) {
+        outcome.droppedGroups += 1;
+        continue;
+      }
+      const group = new CorrelationGroup(runtime, saved.key, { ...saved.values });
+      group.entries = entries;
+      group.decidedThrough = saved.decidedThrough ?? Number.NEGATIVE_INFINITY;
+      group.lastContext = entries[entries.length - 1]?.context;
+      runtime.groups.set(saved.key, group);
+      this.lru.touch(group);
+      this.schedule(runtime, group);
+      outcome.groups += 1;
+      outcome.entries += entries.length;
+    }
+    if (this.lru.size > this.counters.peakGroups) this.counters.peakGroups = this.lru.size;
+    if (snapshot.maxTime !== null && snapshot.maxTime > this.maxTime) this.maxTime = snapshot.maxTime;
+    return outcome;
   }
 
   /** What degraded during the run, for the end-of-scan summary on stderr. */

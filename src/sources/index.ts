@@ -7,9 +7,9 @@ import type { LocatedError } from '../errors.ts';
 import { fileSource } from './files.ts';
 import { s3Source } from './s3.ts';
 import { stdinSource } from './stdin.ts';
-import type { InputUnit, Source } from './types.ts';
+import type { InputUnit, Source, SourceOptions } from './types.ts';
 
-export type { InputUnit, Source } from './types.ts';
+export type { AwsClientOptions, InputUnit, Source, SourceOptions } from './types.ts';
 
 export const SOURCES: readonly Source[] = [stdinSource, s3Source, fileSource];
 
@@ -27,7 +27,7 @@ export function sourceFor(path: string): Source | undefined {
  * given twice is read once. Paths that cannot be read are reported through onError
  * (TH_INPUT_READ) and the others go on.
  */
-export async function* expandInputs(paths: string[], onError: (e: LocatedError) => void): AsyncGenerator<InputUnit> {
+export async function* expandInputs(paths: string[], onError: (e: LocatedError) => void, options: SourceOptions = {}): AsyncGenerator<InputUnit> {
   const done = new Set<string>();
   for (const path of paths) {
     if (done.has(path)) continue;
@@ -37,11 +37,11 @@ export async function* expandInputs(paths: string[], onError: (e: LocatedError) 
       const scheme = URL_SCHEME.exec(path)?.[1] ?? '';
       onError({
         code: 'TH_INPUT_READ',
-        message: `${scheme}:// inputs are not supported; inputs are local files and folders, - (stdin) and s3:// (coming).`,
+        message: `${scheme}:// inputs are not supported; inputs are local files and folders, - (stdin) and s3://bucket/prefix.`,
         location: path,
       });
       continue;
     }
-    yield* source.expand(path, onError);
+    yield* source.expand(path, onError, options);
   }
 }

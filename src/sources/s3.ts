@@ -1,18 +1,54 @@
 /**
- * `s3://bucket/prefix`: not implemented yet (a later issue adds listing and streaming objects).
- * Claims the scheme so the user gets a clear error instead of "no such file".
+ * `s3://bucket/prefix`: lists the objects under the prefix in key order, pruned by the AWS log
+ * layout and the --since/--until, --account and --region-filter options (s3-layout.ts), and
+ * streams each through the decoders while the next ones download (s3-prefetch.ts). A prefix
+ * that cannot be listed is one TH_S3_LIST error, an object that cannot be read one
+ * TH_INPUT_READ error naming its s3:// URI; the scan goes on with the rest.
  */
-import type { Source } from './types.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createS3Client } from './s3-client.ts';
+import type { LayoutFilter } from './s3-layout.ts';
+import { listObjects } from './s3-list.ts';
+import { prefetchUnits } from './s3-prefetch.ts';
+import type { PrefetchOptions } from './s3-prefetch.ts';
+import { isS3Uri, parseS3Uri } from './s3-uri.ts';
+import type { AwsClientOptions, Source, SourceOptions } from './types.ts';
 
-export const s3Source: Source = {
-  name: 's3',
-  claims: (path) => /^s3:\/\//i.test(path),
-  // eslint-disable-next-line require-yield
-  async *expand(path, onError) {
-    onError({
-      code: 'TH_INPUT_READ',
-      message: 'S3 sources are not available yet: copy the objects first (aws s3 sync s3://bucket/prefix ./dir) and scan the folder.',
-      location: path,
-    });
-  },
-};
+export function layoutFilterOf(options: SourceOptions): LayoutFilter {
+  const filter: LayoutFilter = {};
+  if (options.since !== undefined) filter.since = options.since;
+  if (options.until !== undefined) filter.until = options.until;
+  if (options.accounts !== undefined && options.accounts.length > 0) filter.accounts = new Set(options.accounts);
+  if (options.regions !== undefined && options.regions.length > 0) filter.regions = new Set(options.regions);
+  return filter;
+}
+
+/** An S3 source; `clientFor` is where tests and the service plug in their own clients. */
+export function createS3Source(clientFor: (options: AwsClientOptions) => S3Client, prefetch: PrefetchOptions = {}): Source {
+  const clients = new Map<string, S3Client>();
+  const cachedClient = (options: AwsClientOptions): S3Client => {
+    const key = JSON.stringify([options.region, options.profile, options.endpointUrl]);
+    let client = clients.get(key);
+    if (client === undefined) {
+      client = clientFor(options);
+      clients.set(key, client);
+    }
+    return client;
+  };
+  return {
+    name: 's3',
+    claims: isS3Uri,
+    async *expand(path, onError, options = {}) {
+      const location = parseS3Uri(path);
+      if (location === undefined) {
+        onError({ code: 'TH_INPUT_READ', message: 'not a valid S3 URI: write s3://bucket or s3://bucket/prefix', location: path });
+        return;
+      }
+      const client = cachedClient(options.aws ?? {});
+      const objects = listObjects(client, location.bucket, location.prefix, { filter: layoutFilterOf(options), onError });
+      yield* prefetchUnits(client, objects, prefetch);
+    },
+  };
+}
+
+export const s3Source: Source = createS3Source((options) => createS3Client(options));

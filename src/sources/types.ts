@@ -26,5 +26,26 @@ export interface Source {
    * The units behind one path, in a stable order. A path or part of it that cannot be read is
    * reported through onError (TH_INPUT_READ) and the rest goes on; never throws for that.
    */
-  expand(path: string, onError: (error: LocatedError) => void): AsyncIterable<InputUnit>;
+  expand(path: string, onError: (error: LocatedError) => void, options?: SourceOptions): AsyncIterable<InputUnit>;
+}
+
+/** How to reach an AWS service: the standard credential chain, narrowed by these when given. */
+export interface AwsClientOptions {
+  region?: string;
+  /** A profile of the shared config and credentials files (~/.aws). */
+  profile?: string;
+  /** An S3- or SQS-compatible endpoint (path-style addressing is then used for S3). */
+  endpointUrl?: string;
+}
+
+/** What selects and reaches the inputs besides their paths (scan's --since, --account, --region...). */
+export interface SourceOptions {
+  /** Event-time bounds, epoch ms, inclusive: a source that knows its key layout (S3) skips what lies outside. */
+  since?: number;
+  until?: number;
+  /** AWS account ids to keep, where the layout names them; absent or empty: all. */
+  accounts?: readonly string[];
+  /** AWS regions to keep, where the layout names them; absent or empty: all. */
+  regions?: readonly string[];
+  aws?: AwsClientOptions;
 }

@@ -1,0 +1,50 @@
+/**
+ * The rules, filters, vars and feeds a watch configuration names, loaded and checked once, and
+ * the detector factory built from them. `config check` reports the same errors without
+ * starting anything.
+ */
+import { Detector } from '../engine/detector.ts';
+import { DEFAULT_RULES_DIR, loadRuleSet } from '../engine/rule-set.ts';
+import type { LocatedError } from '../errors.ts';
+import { loadFeeds } from '../intel/load.ts';
+import type { IntelIndex } from '../intel/intel-index.ts';
+import type { WatchConfig } from './config.ts';
+
+export interface EngineSetup {
+  /** A fresh detector (the service rebuilds one to roll back a failed object). */
+  build: () => Detector;
+  ruleCount: number;
+  correlationCount: number;
+  indicatorFeeds: number;
+  errors: LocatedError[];
+  warnings: LocatedError[];
+}
+
+export async function setUpEngine(config: WatchConfig, onWarning?: (message: string) => void): Promise<EngineSetup> {
+  const paths = [...(config.rules.defaultRules ? [DEFAULT_RULES_DIR] : []), ...config.rules.paths];
+  const ruleSet = await loadRuleSet({ paths, filterPaths: config.rules.filters, ...(config.rules.vars === undefined ? {} : { varsFile: config.rules.vars }) });
+  const errors = [...ruleSet.errors];
+  let intel: IntelIndex | undefined;
+  if (config.feeds.length > 0) {
+    const feeds = await loadFeeds(config.feeds);
+    errors.push(...feeds.errors);
+    intel = feeds.index;
+  }
+  if (ruleSet.rules.length === 0 && intel === undefined) {
+    errors.push({ code: 'TH_CONFIG', message: 'no rule loaded and no feed: nothing to detect', location: config.file });
+  }
+  const build = (): Detector =>
+    new Detector({
+      rules: ruleSet.rules,
+      correlations: ruleSet.correlations,
+      filters: ruleSet.filters,
+      includeEvents: config.includeEvents,
+      lateness: config.correlation.latenessMs,
+      ...(config.correlation.maxGroups === undefined ? {} : { maxGroups: config.correlation.maxGroups }),
+      ...(intel === undefined ? {} : { intel }),
+      // A service never reaches "the end of the input": each GuardDuty finding version is emitted as it comes.
+      guardDuty: { maxPending: 0 },
+      ...(onWarning === undefined ? {} : { onWarning }),
+    });
+  return { build, ruleCount: ruleSet.rules.length, correlationCount: ruleSet.correlations.length, indicatorFeeds: config.feeds.length, errors, warnings: ruleSet.warnings };
+}

@@ -1,0 +1,174 @@
+/**
+ * One object, start to finish, for the service: skip it when the state says it was processed
+ * (or poisoned); otherwise read and decode it, run the detector, and commit the processed mark,
+ * the alerts and the engine state in one transaction. A read that fails (transport, access,
+ * throttling past the retries) rolls the detector back and counts an attempt; after
+ * `poisonAfter` attempts the object is set aside. Damaged content (bad gzip, invalid JSON) is
+ * not a failure: what could be decoded counts, the errors are logged, and the object is done.
+ */
+import type { Alert } from '../engine/alert.ts';
+import type { Envelope } from '../engine/envelope.ts';
+import type { LocatedError } from '../errors.ts';
+import { decodeUnit } from '../formats/index.ts';
+import type { DecodeStats } from '../formats/types.ts';
+import type { InputUnit } from '../sources/types.ts';
+import type { StateStore } from '../store/state-store.ts';
+import type { EngineHost } from './engine-host.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+import type { PoisonFile } from './poison-file.ts';
+
+export interface OpenedWork {
+  unit: InputUnit;
+  /** The version actually read (ETag, `mtime:size`), when known. */
+  version: string | undefined;
+  size: number | undefined;
+}
+
+export interface WorkObject {
+  /** The source's name (metrics, logs). */
+  source: string;
+  uri: string;
+  /** The version announced (notification ETag, file `mtime:size`), when known. */
+  version?: string;
+  /** When the object was announced (SQS sent time, file mtime), epoch ms. */
+  announcedAt?: number;
+  open(signal: AbortSignal): Promise<OpenedWork>;
+}
+
+export type ObjectOutcome =
+  | { kind: 'processed'; records: number; alerts: number; newAlerts: number; errors: number }
+  | { kind: 'skipped'; status: 'processed' | 'poisoned' }
+  | { kind: 'failed'; attempts: number; error: string }
+  | { kind: 'poisoned'; error: string }
+  /** Shutdown began while it was read: nothing recorded, to be read again. */
+  | { kind: 'interrupted' };
+
+export interface ProcessorDeps {
+  store: StateStore;
+  engine: EngineHost;
+  logger: Logger;
+  metrics: Metrics;
+  poison: PoisonFile;
+  flowFormat?: string;
+}
+
+export class ObjectProcessor {
+  /** Newest event time processed (lag metric). */
+  newestEventTime: number | undefined;
+  /** Age of the last notification when processed, seconds. */
+  lastNotificationAge: number | undefined;
+  private readonly deps: ProcessorDeps;
+
+  constructor(deps: ProcessorDeps) {
+    this.deps = deps;
+  }
+
+  /** True when the object (this version) was processed or poisoned: nothing to do. */
+  isDone(uri: string, version?: string): boolean {
+    const known = this.deps.store.objectStatus(uri, version);
+    return known !== undefined && known.status !== 'failing';
+  }
+
+  async process(work: WorkObject, poisonAfter: number, signal: AbortSignal): Promise<ObjectOutcome> {
+    const outcome = await this.run(work, poisonAfter, signal);
+    this.deps.metrics.inc('trailhound_objects_total', { source: work.source, outcome: outcome.kind });
+    return outcome;
+  }
+
+  private async run(work: WorkObject, poisonAfter: number, signal: AbortSignal): Promise<ObjectOutcome> {
+    const { store, engine, logger, metrics } = this.deps;
+    const known = store.objectStatus(work.uri, work.version);
+    if (known !== undefined && known.status !== 'failing') return { kind: 'skipped', status: known.status };
+
+    let opened: OpenedWork;
+    try {
+      opened = await work.open(signal);
+    } catch (error) {
+      if (signal.aborted) return { kind: 'interrupted' };
+      return this.fail(work, work.version ?? '', (error as Error).message, poisonAfter);
+    }
+    const version = opened.version ?? work.version ?? '';
+    if (version !== (work.version ?? '')) {
+      const actual = store.objectStatus(work.uri, version);
+      if (actual !== undefined && actual.status !== 'failing') {
+        (await opened.unit.open()).destroy();
+        return { kind: 'skipped', status: actual.status };
+      }
+    }
+
+    const readErrors: LocatedError[] = [];
+    const contentErrors: LocatedError[] = [];
+    const stats: DecodeStats = { records: 0, skipped: 0, errors: 0 };
+    const alerts: Alert[] = [];
+    let newest = Number.NEGATIVE_INFINITY;
+    try {
+      const options = {
+        stats,
+        onError: (error: LocatedError) => (error.code === 'TH_INPUT_READ' ? readErrors : contentErrors).push(error),
+        ...(this.deps.flowFormat === undefined ? {} : { flowFormat: this.deps.flowFormat }),
+      };
+      for await (const batch of decodeUnit(opened.unit, options)) {
+        let batchNewest = Number.NEGATIVE_INFINITY;
+        for (const envelope of batch as Envelope[]) {
+          if (envelope.time > batchNewest) batchNewest = envelope.time;
+          engine.detector.process(envelope, alerts);
+        }
+        // Every record moves event time on, not only those a correlation reads.
+        engine.detector.advanceEventTime(batchNewest, alerts);
+        if (batchNewest > newest) newest = batchNewest;
+        if (signal.aborted) break;
+      }
+    } catch (error) {
+      engine.rollback();
+      return this.fail(work, version, `unexpected error: ${(error as Error).message}`, poisonAfter);
+    }
+    if (signal.aborted) {
+      engine.rollback();
+      return { kind: 'interrupted' };
+    }
+    if (readErrors.length > 0) {
+      engine.rollback();
+      return this.fail(work, version, readErrors.map((error) => error.message).join('; '), poisonAfter);
+    }
+
+    const state = engine.snapshot();
+    let insertedIds: string[];
+    try {
+      insertedIds = store.commitObject({ uri: work.uri, version, object: work.uri, records: stats.records, errors: contentErrors.length, alerts, engineState: state });
+    } catch (error) {
+      // Not the object's fault (disk full, database locked): nothing was recorded, read it again later.
+      engine.rollback();
+      throw error;
+    }
+    const newAlerts = insertedIds.length;
+    const inserted = new Set(insertedIds);
+    engine.committedAs(state);
+
+    for (const error of contentErrors) logger.located('warn', error, { source: work.source });
+    if (contentErrors.length > 0) metrics.inc('trailhound_errors_total', { stage: 'decode' }, contentErrors.length);
+    metrics.inc('trailhound_records_total', { source: work.source }, stats.records);
+    if (opened.size !== undefined) metrics.inc('trailhound_object_bytes_total', { source: work.source }, opened.size);
+    for (const alert of alerts) {
+      if (inserted.delete(alert.id)) metrics.inc('trailhound_alerts_total', { rule: alert.rule.name ?? alert.rule.id, level: alert.rule.level });
+    }
+    if (Number.isFinite(newest) && (this.newestEventTime === undefined || newest > this.newestEventTime)) this.newestEventTime = newest;
+    if (work.announcedAt !== undefined) this.lastNotificationAge = Math.max(0, (Date.now() - work.announcedAt) / 1000);
+    logger.debug('object processed', { source: work.source, uri: work.uri, records: stats.records, alerts: alerts.length, new_alerts: newAlerts, errors: contentErrors.length });
+    return { kind: 'processed', records: stats.records, alerts: alerts.length, newAlerts, errors: contentErrors.length };
+  }
+
+  private async fail(work: WorkObject, version: string, error: string, poisonAfter: number): Promise<ObjectOutcome> {
+    const { store, logger, metrics, poison } = this.deps;
+    metrics.inc('trailhound_errors_total', { stage: 'fetch' });
+    const attempts = store.recordFailure(work.uri, version, error);
+    if (attempts < poisonAfter) {
+      logger.located('warn', { code: 'TH_INPUT_READ', message: `cannot read the object (attempt ${attempts} of ${poisonAfter}): ${error}`, location: work.uri }, { source: work.source });
+      return { kind: 'failed', attempts, error };
+    }
+    store.markPoisoned(work.uri, version, error);
+    await poison.append({ source: work.source, uri: work.uri, error });
+    logger.located('error', { code: 'TH_INPUT_POISONED', message: `set aside after ${attempts} failed attempts (last: ${error}); recorded in ${poison.path}. Fix the cause, then scan it with trailhound scan.`, location: work.uri }, { source: work.source });
+    return { kind: 'poisoned', error };
+  }
+}

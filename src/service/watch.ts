@@ -1,0 +1,242 @@
+/**
+ * `trailhound watch`: the long-running service. Start: load rules and feeds, open the state
+ * (restoring correlation windows), reconcile the sinks and send what a previous run committed
+ * but did not deliver, then run every source. Stop: stop polling, let the object being read
+ * finish (or interrupt it after the grace period), hand back the messages not started, deliver
+ * what is pending, close the state.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { TrailhoundError, formatLocatedError } from '../errors.ts';
+import { createS3Client } from '../sources/s3-client.ts';
+import { createSqsClient, regionOfQueueUrl, SqsQueue } from '../sources/sqs-queue.ts';
+import type { AwsClientOptions } from '../sources/types.ts';
+import { StateStore } from '../store/state-store.ts';
+import type { WatchConfig } from './config.ts';
+import { createTarget } from './delivery-targets.ts';
+import { EngineHost } from './engine-host.ts';
+import { setUpEngine } from './engine-setup.ts';
+import { FolderRunner } from './folder-runner.ts';
+import { JsonLogger } from './logger.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+import { startMetricsServer } from './metrics-server.ts';
+import type { MetricsServer } from './metrics-server.ts';
+import { Mutex } from './mutex.ts';
+import { ObjectProcessor } from './object-processor.ts';
+import { Outbox } from './outbox.ts';
+import { PoisonFile } from './poison-file.ts';
+import type { RunnerContext } from './runner-context.ts';
+import { serviceMetrics } from './service-metrics.ts';
+import { SqsRunner } from './sqs-runner.ts';
+
+export interface WatchOptions {
+  logger?: Logger;
+  /** Where the stdout sink writes (tests). */
+  stdout?: NodeJS.WritableStream;
+  /** Overrides the configuration's metrics endpoint. */
+  metrics?: { port: number; host: string };
+  s3ClientFor?: (options: AwsClientOptions) => S3Client;
+  sqsClientFor?: (options: AwsClientOptions) => SQSClient;
+  /** First backoff of webhook retries, ms (tests shorten it). */
+  httpBaseDelayMs?: number;
+  /** How often undelivered alerts are retried and old state pruned, ms. */
+  housekeepingMs?: number;
+}
+
+/** How long shutdown waits for the object being read before interrupting it. */
+export const SHUTDOWN_GRACE_MS = 20_000;
+
+export class WatchService {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** The metrics endpoint's port, when serving. */
+  readonly metricsPort: number | undefined;
+  private readonly store: StateStore;
+  private readonly outbox: Outbox;
+  private readonly stopController: AbortController;
+  private readonly abortController: AbortController;
+  private readonly running: Promise<void>;
+  private readonly metricsServer: MetricsServer | undefined;
+  private readonly housekeeping: NodeJS.Timeout;
+  /** Resources to close at the end, in reverse order of opening. */
+  private readonly closers: { close(): Promise<void> }[];
+  private stopped: Promise<void> | undefined;
+
+  private constructor(parts: {
+    logger: Logger;
+    metrics: Metrics;
+    store: StateStore;
+    outbox: Outbox;
+    stopController: AbortController;
+    abortController: AbortController;
+    running: Promise<void>;
+    metricsServer: MetricsServer | undefined;
+    housekeeping: NodeJS.Timeout;
+    closers: { close(): Promise<void> }[];
+  }) {
+    this.logger = parts.logger;
+    this.metrics = parts.metrics;
+    this.store = parts.store;
+    this.outbox = parts.outbox;
+    this.stopController = parts.stopController;
+    this.abortController = parts.abortController;
+    this.running = parts.running;
+    this.metricsServer = parts.metricsServer;
+    this.metricsPort = parts.metricsServer?.port;
+    this.housekeeping = parts.housekeeping;
+    this.closers = parts.closers;
+  }
+
+  /** Starts the service; throws a TrailhoundError (TH_CONFIG, TH_RULE_*, TH_STATE_OPEN...) when it cannot. */
+  static async start(config: WatchConfig, options: WatchOptions = {}): Promise<WatchService> {
+    const logger = options.logger ?? new JsonLogger({ level: config.logLevel });
+    const setup = await setUpEngine(config, (message) => logger.warn(message));
+    for (const warning of setup.warnings) logger.located('warn', warning);
+    if (setup.errors.length > 0) {
+      for (const error of setup.errors) logger.located('error', error);
+      const first = setup.errors[0];
+      throw new TrailhoundError(first ?? { code: 'TH_CONFIG', message: 'rules could not be loaded', location: config.file });
+    }
+
+    const store = StateStore.open(config.stateDir);
+    const opened: { close(): Promise<void> }[] = [];
+    try {
+      const engine = new EngineHost(setup.build, logger);
+      engine.restoreFrom(store);
+      const sqsRunners: SqsRunner[] = [];
+      const poison = new PoisonFile(config.stateDir);
+      // Read by the metrics at scrape time, set below.
+      const live: { processor?: ObjectProcessor; outbox?: Outbox } = {};
+      const metrics = serviceMetrics({
+        newestEventTime: () => live.processor?.newestEventTime,
+        lastNotificationAge: () => live.processor?.lastNotificationAge,
+        outboxPending: () => live.outbox?.pending() ?? [],
+        correlationGroups: () => engine.detector.correlationStats()?.liveGroups ?? 0,
+        inFlightMessages: () => sqsRunners.reduce((sum, runner) => sum + runner.inFlight, 0),
+      });
+      const targets = config.sinks.map((sink) =>
+        createTarget(sink, {
+          onDeadLetter: (error) => {
+            metrics.inc('trailhound_errors_total', { stage: 'sink' });
+            logger.located('error', error);
+          },
+          ...(options.httpBaseDelayMs === undefined ? {} : { httpBaseDelayMs: options.httpBaseDelayMs }),
+          ...(options.stdout === undefined ? {} : { stdout: options.stdout }),
+        }),
+      );
+      const delivery = new Outbox(store, targets, logger, metrics);
+      live.outbox = delivery;
+      opened.push({ close: () => delivery.close() });
+      await delivery.start();
+      const processor = new ObjectProcessor({ store, engine, logger, metrics, poison });
+      live.processor = processor;
+
+      const endpoint = options.metrics ?? config.metrics;
+      const metricsServer = endpoint === undefined ? undefined : await startMetricsServer(metrics, endpoint.host, endpoint.port);
+      if (metricsServer !== undefined) opened.push(metricsServer);
+
+      const stopController = new AbortController();
+      const abortController = new AbortController();
+      const ctx: RunnerContext = { processor, mutex: new Mutex(), outbox: delivery, logger, metrics, poison, stopping: stopController.signal, aborting: abortController.signal };
+
+      // What a previous run committed and did not deliver goes out first.
+      const pending = delivery.pending().reduce((sum, item) => sum + item.count, 0);
+      if (pending > 0) logger.info('delivering alerts left from a previous run', { alerts: pending });
+      await delivery.flush(true);
+
+      const s3Clients = new Map<string, S3Client>();
+      const s3For = (aws: WatchConfig['aws']): S3Client => {
+        const clientOptions: AwsClientOptions = {
+          ...(aws.region === undefined ? {} : { region: aws.region }),
+          ...(aws.profile === undefined ? {} : { profile: aws.profile }),
+          ...(aws.s3EndpointUrl === undefined ? {} : { endpointUrl: aws.s3EndpointUrl }),
+        };
+        const key = JSON.stringify(clientOptions);
+        let client = s3Clients.get(key);
+        if (client === undefined) {
+          client = options.s3ClientFor?.(clientOptions) ?? createS3Client(clientOptions);
+          s3Clients.set(key, client);
+        }
+        return client;
+      };
+      const runners: Promise<void>[] = [];
+      for (const source of config.sources) {
+        if (source.type === 'sqs') {
+          const sqsOptions: AwsClientOptions = {
+            region: source.aws.region ?? regionOfQueueUrl(source.queueUrl) ?? 'us-east-1',
+            ...(source.aws.profile === undefined ? {} : { profile: source.aws.profile }),
+            // The queue URL's host is the endpoint (what the SDK would pick, without its warning for non-standard hosts).
+            endpointUrl: source.aws.sqsEndpointUrl ?? new URL(source.queueUrl).origin,
+          };
+          const client = options.sqsClientFor?.(sqsOptions) ?? createSqsClient(sqsOptions);
+          opened.push({ close: async () => client.destroy() });
+          const queue = new SqsQueue(client, { queueUrl: source.queueUrl, visibilityTimeoutS: source.visibilityTimeoutS, waitTimeS: source.waitTimeS, maxMessages: source.maxMessages });
+          const runner = new SqsRunner(source, queue, s3For(source.aws), ctx);
+          sqsRunners.push(runner);
+          runners.push(guard(runner.run(), source.name, logger));
+        } else {
+          runners.push(guard(new FolderRunner(source, ctx).run(), source.name, logger));
+        }
+      }
+      opened.push({ close: async () => s3Clients.forEach((client) => client.destroy()) });
+
+      const housekeeping = setInterval(() => {
+        void delivery.flush();
+        try {
+          const pruned = store.prune(config.retentionMs);
+          if (pruned.objects + pruned.alerts > 0) logger.debug('pruned old state', pruned);
+        } catch (error) {
+          logger.warn('pruning the state failed', { error: (error as Error).message });
+        }
+      }, options.housekeepingMs ?? 5000);
+      housekeeping.unref();
+
+      logger.info('watching', { sources: config.sources.length, sinks: config.sinks.length, rules: setup.ruleCount, correlations: setup.correlationCount, state_dir: config.stateDir, ...(metricsServer === undefined ? {} : { metrics_port: metricsServer.port }) });
+      return new WatchService({ logger, metrics, store, outbox: delivery, stopController, abortController, running: Promise.all(runners).then(() => undefined), metricsServer, housekeeping, closers: opened });
+    } catch (error) {
+      for (const item of opened.reverse()) await item.close().catch(() => undefined);
+      store.close();
+      throw error;
+    }
+  }
+
+  /** Graceful stop; resolves once the state is flushed and closed. Safe to call twice. */
+  stop(graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
+    this.stopped ??= this.shutdown(graceMs);
+    return this.stopped;
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    this.logger.info('stopping: no new messages; finishing the object in progress');
+    this.stopController.abort();
+    clearInterval(this.housekeeping);
+    const grace = setTimeout(() => this.abortController.abort(), graceMs);
+    try {
+      await this.running;
+    } finally {
+      clearTimeout(grace);
+    }
+    const caughtUp = await this.outbox.flush(true);
+    if (!caughtUp) this.logger.warn('some alerts are still undelivered; they stay in the state and are sent at the next start');
+    for (const item of [...this.closers].reverse()) {
+      try {
+        await item.close();
+      } catch (error) {
+        this.logger.warn('a resource did not close cleanly', { error: (error as Error).message });
+      }
+    }
+    this.store.close();
+    this.logger.info('stopped');
+  }
+}
+
+/** A source runner that crashes is logged, not fatal to the others. */
+async function guard(run: Promise<void>, source: string, logger: Logger): Promise<void> {
+  try {
+    await run;
+  } catch (error) {
+    const located = error instanceof TrailhoundError ? formatLocatedError(error.toLocated()) : (error as Error).stack ?? String(error);
+    logger.error('source stopped after an unexpected error', { source, error: located });
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * The service's state in SQLite (WAL, synchronous=FULL: a committed transaction survives a
+ * crash or a power loss): which objects are processed, poisoned or failing; engine state
+ * (correlation windows); the alerts, which are also the outbox the sinks deliver from.
+ *
+ * Processing an object commits, in one transaction, its processed mark, its alerts and the
+ * engine state after it. Hence after any crash the state is that of some prefix of the objects:
+ * nothing half-done, no alert lost, no object counted twice.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Alert } from '../engine/alert.ts';
+import { TrailhoundError } from '../errors.ts';
+import { migrate } from './schema.ts';
+import { StateLock } from './state-lock.ts';
+
+export const STATE_FILE = 'trailhound.sqlite';
+
+export type ObjectStatus = { status: 'processed' | 'poisoned' } | { status: 'failing'; attempts: number } | undefined;
+
+export interface ObjectCommit {
+  uri: string;
+  /** ETag for S3 objects, `mtime:size` for files; '' when unknown. */
+  version: string;
+  /** Where the alerts came from (the object's URI, usually). */
+  object: string;
+  records: number;
+  errors: number;
+  alerts: readonly Alert[];
+  /** Engine state after this object, by component name (JSON text). */
+  engineState: ReadonlyMap<string, string>;
+}
+
+export interface StoredAlert {
+  seq: number;
+  id: string;
+  level: string;
+  /** The alert as JSON, exactly as it was committed. */
+  body: string;
+}
+
+export interface SinkCursor {
+  cursor: number;
+  fileOffset: number | undefined;
+  fileId: string | undefined;
+}
+
+/** True when the alert's GuardDuty finding version is newer than the stored alert's. */
+function newerFinding(alert: Alert, storedBody: string): boolean {
+  let stored: Alert['guardduty'];
+  try {
+    stored = (JSON.parse(storedBody) as Alert).guardduty;
+  } catch {
+    return true;
+  }
+  const next = alert.guardduty;
+  if (stored === undefined || next === undefined) return true;
+  if (next.count !== stored.count) return next.count > stored.count;
+  return (next.updated_at ?? '') > (stored.updated_at ?? '');
+}
+
+export class StateStore {
+  readonly directory: string;
+  private readonly db: Database.Database;
+  private readonly lock: StateLock;
+  private closed = false;
+
+  private constructor(directory: string, db: Database.Database, lock: StateLock) {
+    this.directory = directory;
+    this.db = db;
+    this.lock = lock;
+  }
+
+  /** Opens (creating when needed) the state under `directory`; throws TH_STATE_OPEN. */
+  static open(directory: string): StateStore {
+    const lock = new StateLock(directory);
+    let db: Database.Database | undefined;
+    try {
+      mkdirSync(directory, { recursive: true });
+      lock.acquire();
+      db = new Database(join(directory, STATE_FILE));
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+      return new StateStore(directory, db, lock);
+    } catch (error) {
+      db?.close();
+      lock.release();
+      throw new TrailhoundError({ code: 'TH_STATE_OPEN', message: `cannot open the state: ${(error as Error).message}`, location: directory });
+    }
+  }
+
+  /** What is known of an object: exact version when given, else any version of the URI. */
+  objectStatus(uri: string, version?: string): ObjectStatus {
+    const rows = (
+      version === undefined || version === ''
+        ? this.db.prepare('SELECT status, attempts FROM objects WHERE uri = ?').all(uri)
+        : this.db.prepare("SELECT status, attempts FROM objects WHERE uri = ? AND version IN (?, '')").all(uri, version)
+    ) as { status: 'processed' | 'poisoned' | 'failing'; attempts: number }[];
+    const done = rows.find((row) => row.status !== 'failing');
+    if (done !== undefined) return { status: done.status as 'processed' | 'poisoned' };
+    const failing = rows.find((row) => row.status === 'failing');
+    return failing === undefined ? undefined : { status: 'failing', attempts: failing.attempts };
+  }
+
+  /** Commits one processed object: its mark, its new alerts and the engine state, atomically. Returns the ids of the alerts that were new. */
+  commitObject(commit: ObjectCommit): string[] {
+    const now = Date.now();
+    const upsertObject = this.db.prepare(
+      `INSERT INTO objects (uri, version, status, attempts, records, alerts, errors, last_error, updated_at)
+       VALUES (@uri, @version, 'processed', 0, @records, @alerts, @errors, NULL, @now)
+       ON CONFLICT (uri, version) DO UPDATE SET status = 'processed', records = excluded.records, alerts = excluded.alerts, errors = excluded.errors, last_error = NULL, updated_at = excluded.updated_at`,
+    );
+    const clearFailing = this.db.prepare("DELETE FROM objects WHERE uri = ? AND status = 'failing' AND version <> ?");
+    const insertAlert = this.db.prepare('INSERT OR IGNORE INTO alerts (id, rule_id, level, time, object, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const saveState = this.db.prepare('INSERT INTO engine_state (name, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at');
+    const existing = this.db.prepare('SELECT body FROM alerts WHERE id = ?');
+    const remove = this.db.prepare('DELETE FROM alerts WHERE id = ?');
+    return this.db.transaction(() => {
+      const inserted: string[] = [];
+      for (const alert of commit.alerts) {
+        if (alert.guardduty !== undefined) {
+          // A newer version of a GuardDuty finding keeps its alert id: replace the stored alert
+          // (a new seq, so the sinks get the update); an older or equal version changes nothing.
+          const stored = existing.get(alert.id) as { body: string } | undefined;
+          if (stored !== undefined && !newerFinding(alert, stored.body)) continue;
+          if (stored !== undefined) remove.run(alert.id);
+        }
+        if (insertAlert.run(alert.id, alert.rule.id, alert.rule.level, alert.time, commit.object, JSON.stringify(alert), now).changes > 0) inserted.push(alert.id);
+      }
+      upsertObject.run({ uri: commit.uri, version: commit.version, records: commit.records, alerts: inserted.length, errors: commit.errors, now });
+      clearFailing.run(commit.uri, commit.version);
+      for (const [name, state] of commit.engineState) saveState.run(name, state, now);
+      return inserted;
+    })();
+  }
+
+  /** Counts one more failed attempt at an object; returns the attempts so far. */
+  recordFailure(uri: string, version: string, error: string): number {
+    const row = this.db
+      .prepare(
+        `INSERT INTO objects (uri, version, status, attempts, last_error, updated_at) VALUES (?, ?, 'failing', 1, ?, ?)
+         ON CONFLICT (uri, version) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error, updated_at = excluded.updated_at
+         RETURNING attempts`,
+      )
+      .get(uri, version, error, Date.now()) as { attempts: number };
+    return row.attempts;
+  }
+
+  /** Sets an object aside for good: it is never read again by the service. */
+  markPoisoned(uri: string, version: string, error: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO objects (uri, version, status, attempts, last_error, updated_at) VALUES (?, ?, 'poisoned', 0, ?, ?)
+         ON CONFLICT (uri, version) DO UPDATE SET status = 'poisoned', last_error = excluded.last_error, updated_at = excluded.updated_at`,
+      )
+      .run(uri, version, error, Date.now());
+  }
+
+  poisonedObjects(): { uri: string; version: string; error: string | null }[] {
+    return this.db.prepare("SELECT uri, version, last_error AS error FROM objects WHERE status = 'poisoned' ORDER BY updated_at").all() as { uri: string; version: string; error: string | null }[];
+  }
+
+  /** A component's saved engine state (JSON text), if any. */
+  engineState(name: string): string | undefined {
+    const row = this.db.prepare('SELECT state FROM engine_state WHERE name = ?').get(name) as { state: string } | undefined;
+    return row?.state;
+  }
+
+  /**
+   * Registers a sink by name. A sink seen for the first time starts after the alerts already
+   * stored (adding a sink does not replay history).
+   */
+  registerSink(name: string): SinkCursor {
+    this.db.prepare('INSERT OR IGNORE INTO sinks (name, cursor, updated_at) VALUES (?, (SELECT COALESCE(MAX(seq), 0) FROM alerts), ?)').run(name, Date.now());
+    return this.sinkCursor(name);
+  }
+
+  sinkCursor(name: string): SinkCursor {
+    const row = this.db.prepare('SELECT cursor, file_offset, file_id FROM sinks WHERE name = ?').get(name) as { cursor: number; file_offset: number | null; file_id: string | null } | undefined;
+    if (row === undefined) throw new Error(`sink ${name} is not registered`);
+    return { cursor: row.cursor, fileOffset: row.file_offset ?? undefined, fileId: row.file_id ?? undefined };
+  }
+
+  /** Alerts after the sink's cursor, oldest first. */
+  pendingAlerts(sink: string, limit: number): StoredAlert[] {
+    return this.db
+      .prepare('SELECT seq, id, level, body FROM alerts WHERE seq > (SELECT cursor FROM sinks WHERE name = ?) ORDER BY seq LIMIT ?')
+      .all(sink, limit) as StoredAlert[];
+  }
+
+  pendingCount(sink: string): number {
+    const row = this.db.prepare('SELECT COUNT(*) AS n FROM alerts WHERE seq > (SELECT cursor FROM sinks WHERE name = ?)').get(sink) as { n: number };
+    return row.n;
+  }
+
+  /** Marks every alert up to `seq` as done for the sink (and where its file now ends). */
+  advanceSink(name: string, seq: number, file?: { offset: number; id: string }): void {
+    this.db
+      .prepare('UPDATE sinks SET cursor = MAX(cursor, ?), file_offset = COALESCE(?, file_offset), file_id = COALESCE(?, file_id), updated_at = ? WHERE name = ?')
+      .run(seq, file?.offset ?? null, file?.id ?? null, Date.now(), name);
+  }
+
+  /** Forgets file position (the file was rotated or truncated). */
+  resetSinkFile(name: string, offset: number, id: string): void {
+    this.db.prepare('UPDATE sinks SET file_offset = ?, file_id = ?, updated_at = ? WHERE name = ?').run(offset, id, Date.now(), name);
+  }
+
+  /** Alert count, for tests and `config check`. */
+  alertCount(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM alerts').get() as { n: number }).n;
+  }
+
+  /**
+   * Drops what is older than the retention: processed marks (SQS keeps a message 14 days at
+   * most, so a retention above that never rescans) and alerts every sink has delivered.
+   */
+  prune(retentionMs: number): { objects: number; alerts: number } {
+    const before = Date.now() - retentionMs;
+    return this.db.transaction(() => {
+      const objects = this.db.prepare("DELETE FROM objects WHERE status <> 'poisoned' AND updated_at < ?").run(before).changes;
+      const alerts = this.db.prepare('DELETE FROM alerts WHERE created_at < ? AND seq <= (SELECT COALESCE(MIN(cursor), 0) FROM sinks)').run(before).changes;
+      return { objects, alerts };
+    })();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.db.close();
+    } finally {
+      this.lock.release();
+    }
+  }
+}
