@@ -9,21 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corpusPath, corpusSkip } from '../corpus.ts';
 import { alertLines, REPO_DIR, ruleCounts, runCli } from './run-cli.ts';
+import { CLOUDTRAIL_STORY } from './sample-story.ts';
 
-/** The CloudTrail story (test/cli/scan.test.ts) plus what the flow logs and findings add. */
-const CLOUDTRAIL_STORY = {
-  'aws-ct-cloudtrail-stopped-or-deleted': 1,
-  'aws-ct-ec2-discovery-burst': 1,
-  'aws-ct-ec2-discovery-burst-by-access-key': 1,
-  'aws-ct-ec2-export-task': 1,
-  'aws-ct-ec2-keypair-known-attacker-name': 2,
-  'aws-ct-ec2-launch-with-userdata-failed': 1,
-  'aws-ct-ec2-launch-with-userdata-gpu-or-large': 2,
-  'aws-ct-guardduty-detector-disabled': 1,
-  'aws-ct-iam-compromised-key-quarantine': 1,
-  'aws-ct-iam-quarantine-policy-removed-failed': 1,
-  'aws-ct-vpc-flow-logs-deleted': 1,
-};
 
 /** samples/intel/feed.txt, copied: its undated indicators live 30 days from the file's mtime. */
 function sampleFeed(): string {

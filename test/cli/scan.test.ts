@@ -5,21 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { alertLines, ruleCounts, runCli } from './run-cli.ts';
+import { CLOUDTRAIL_STORY as SAMPLE_STORY } from './sample-story.ts';
 
-/** The sample story's alerts, as samples/README.md tells them. */
-const SAMPLE_STORY = {
-  'aws-ct-cloudtrail-stopped-or-deleted': 1,
-  'aws-ct-ec2-discovery-burst': 1,
-  'aws-ct-ec2-discovery-burst-by-access-key': 1,
-  'aws-ct-ec2-export-task': 1,
-  'aws-ct-ec2-keypair-known-attacker-name': 2,
-  'aws-ct-ec2-launch-with-userdata-failed': 1,
-  'aws-ct-ec2-launch-with-userdata-gpu-or-large': 2,
-  'aws-ct-guardduty-detector-disabled': 1,
-  'aws-ct-iam-compromised-key-quarantine': 1,
-  'aws-ct-iam-quarantine-policy-removed-failed': 1,
-  'aws-ct-vpc-flow-logs-deleted': 1,
-};
 
 const SAMPLE_CLOUDTRAIL = 'samples/cloudtrail/';
 
