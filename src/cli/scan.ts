@@ -127,6 +127,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   const format: OutputFormat = flags.format ?? (flags.output === undefined && process.stdout.isTTY ? 'table' : 'jsonl');
   const sink = createSink(format, output, { colour: output === process.stdout && process.stdout.isTTY === true });
   const showProgress = process.stderr.isTTY === true && !flags.quiet;
+  const alertsOnTerminal = output === process.stdout && process.stdout.isTTY === true;
   let lastProgress = 0;
   let failOnReached = false;
 
@@ -142,6 +143,8 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     },
     onAlert: (alert) => {
       if (flags.failOn !== undefined && levelAtLeast(alert.rule.level, flags.failOn)) failOnReached = true;
+      // Alerts and the progress line share the terminal: clear the line before an alert lands on it.
+      if (alertsOnTerminal) diagnostics.clearProgress();
       return sink.write(alert);
     },
     onError: (error) => diagnostics.error(error),

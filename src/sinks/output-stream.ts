@@ -8,17 +8,20 @@ const FLUSH_AT_BYTES = 64 * 1024;
  */
 export class BufferedTextWriter {
   private readonly stream: Writable;
+  /** A person watching a terminal sees each line as it comes; files and pipes get large chunks. */
+  private readonly flushAt: number;
   private pending: string[] = [];
   private pendingBytes = 0;
 
   constructor(stream: Writable) {
     this.stream = stream;
+    this.flushAt = (stream as Writable & { isTTY?: boolean }).isTTY === true ? 1 : FLUSH_AT_BYTES;
   }
 
   async write(text: string): Promise<void> {
     this.pending.push(text);
     this.pendingBytes += text.length;
-    if (this.pendingBytes >= FLUSH_AT_BYTES) await this.flush();
+    if (this.pendingBytes >= this.flushAt) await this.flush();
   }
 
   async flush(): Promise<void> {

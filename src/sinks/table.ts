@@ -20,7 +20,7 @@ const RESET = '\u001b[0m';
 
 const COLUMNS: Column[] = [
   { header: 'TIME', width: 20, value: (alert) => (alert.time ?? '-').replace(/\.\d{3}Z$/, 'Z') },
-  { header: 'LEVEL', width: 8, value: (alert) => alert.rule.level.toUpperCase().slice(0, 8) },
+  { header: 'LEVEL', width: 8, value: (alert) => (alert.rule.level === 'informational' ? 'INFO' : alert.rule.level.toUpperCase()) },
   { header: 'RULE', width: 44, value: (alert) => alert.rule.name ?? alert.rule.title },
   { header: 'ATT&CK', width: 12, value: (alert) => alert.attack.techniques[0] ?? '-' },
   { header: 'ACCOUNT', width: 12, value: (alert) => alert.account ?? '-' },
