@@ -17,6 +17,9 @@ import { combineExitCodes, EXIT } from './exit-codes.ts';
 import { parseTimeArgument } from './time-argument.ts';
 import { formatSummary, progressLine } from './summary.ts';
 import { addCtiOptions, prepareCti, type CtiFlags } from './scan-cti.ts';
+import { parseMaxAge } from './intel-feeds.ts';
+import { defaultWorkers } from '../engine/scan.ts';
+import type { DetectorRecipe } from '../engine/worker-recipe.ts';
 
 interface ScanFlags extends CtiFlags {
   rules: string[];
@@ -37,6 +40,8 @@ interface ScanFlags extends CtiFlags {
   endpointUrl?: string;
   account: string[];
   regionFilter: string[];
+  workers?: string;
+  rawPrefilter: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -63,6 +68,9 @@ export function scanCommand(setExitCode: (code: number) => void): Command {
     .addOption(new Option('--fail-on <level>', 'exit 1 when an alert at or above this level is raised').choices([...SIGMA_LEVELS]))
     .option('--no-events', 'leave the raw records out of the alerts')
     .option('--flow-format <format>', 'VPC Flow Logs format string for records without a header line')
+    .option('--workers <n>', `worker threads that decode and match in parallel (default: one per core, ${defaultWorkers()} here); 1 scans on the main thread. Alerts are the same, in the same order, whatever the number`)
+    // For the benchmark and differential tests: parse every record (src/engine/worker-prefilter.ts).
+    .addOption(new Option('--no-raw-prefilter', 'parse every CloudTrail record, even those no rule can match').hideHelp())
     .option('-q, --quiet', 'no progress, warnings or summary on stderr (errors still shown)', false)
     .action(async (paths: string[], flags: ScanFlags) => {
       setExitCode(await runScan(paths, flags));
@@ -101,9 +109,16 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     diagnostics.error({ code: 'TH_CONFIG', message: `--max-groups ${JSON.stringify(flags.maxGroups)} is not a positive integer`, location: '--max-groups' });
     return EXIT.RULE_OR_CONFIG_ERROR;
   }
+  const workers = flags.workers === undefined ? defaultWorkers() : /^[1-9][0-9]{0,3}$/.test(flags.workers.trim()) ? Number(flags.workers.trim()) : undefined;
+  if (workers === undefined) {
+    diagnostics.error({ code: 'TH_CONFIG', message: `--workers ${JSON.stringify(flags.workers)} is not a number of threads (1 or more)`, location: '--workers' });
+    return EXIT.RULE_OR_CONFIG_ERROR;
+  }
   const cti = await prepareCti(flags, diagnostics);
   if (cti === undefined) return EXIT.RULE_OR_CONFIG_ERROR;
-  const ruleSet = await loadRuleSet({ paths: rulePaths, filterPaths: flags.filters, ...(flags.vars === undefined ? {} : { varsFile: flags.vars }) });
+  // One clock for the rules here and in the workers (filters' `expires`).
+  const now = Date.now();
+  const ruleSet = await loadRuleSet({ paths: rulePaths, filterPaths: flags.filters, ...(flags.vars === undefined ? {} : { varsFile: flags.vars }), now: new Date(now) });
   for (const error of ruleSet.errors) diagnostics.error(error);
   for (const warning of ruleSet.warnings) diagnostics.warn(formatLocatedError(warning));
   if (ruleSet.rules.length === 0 && cti.detectorOptions.intel === undefined) {
@@ -131,9 +146,18 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   let lastProgress = 0;
   let failOnReached = false;
 
+  const recipe: DetectorRecipe = {
+    rulePaths,
+    ...(flags.vars === undefined ? {} : { varsFile: flags.vars }),
+    now,
+    includeEvents: flags.events,
+    ...(flags.cti.length === 0 ? {} : { cti: { feeds: flags.cti, maxAgeMs: parseMaxAge(flags.ctiMaxAge) ?? 0 } }),
+  };
   const summary: ScanSummary = await scan({
     inputs: paths,
     detector,
+    workers: { count: workers, recipe },
+    rawPrefilter: flags.rawPrefilter,
     timeRange: range,
     ...(flags.flowFormat === undefined ? {} : { flowFormat: flags.flowFormat }),
     sourceOptions: {

@@ -21,6 +21,8 @@ import { CloudTrailCtiMatcher } from './cti-cloudtrail.ts';
 import { FlowPrefilter } from './flow-prefilter.ts';
 import { FlowTap } from './flow-tap.ts';
 import type { TimeRange } from './scan.ts';
+import { planPrefilter, type PrefilterPlan } from './worker-prefilter.ts';
+import { parseIPv4 } from '../intel/ip-address.ts';
 
 export interface DetectorOptions extends AlertOptions {
   rules: readonly CompiledDetectionRule[];
@@ -147,6 +149,33 @@ export class Detector {
         break;
     }
     this.collect(out);
+  }
+
+  /**
+   * False only when process(envelope) would provably do nothing: no alert, no state change.
+   * Stateless, so worker threads ask it (parallel-scan.ts) and send on only the envelopes it
+   * is true for. A superset is fine: process() decides. GuardDuty findings and flow records
+   * always act (finding versions and intel buckets are state); a CloudTrail record acts when a
+   * rule matches it or its sourceIPAddress may be an indicator.
+   */
+  mayAct(envelope: Envelope): boolean {
+    if (envelope.source !== 'cloudtrail') return true;
+    if (this.index.matchingRules(envelope).length > 0) return true;
+    if (this.intel === undefined) return false;
+    const ip = envelope.record.sourceIPAddress;
+    if (typeof ip !== 'string') return false;
+    const u32 = parseIPv4(ip);
+    return u32 >= 0 ? this.intel.mayMatchIPv4(u32) : ip.includes(':');
+  }
+
+  /**
+   * The raw pre-filter for CloudTrail S3 files (worker-prefilter.ts): records it rules out are
+   * never parsed, as process() would do nothing with them. None with threat intel, which reads
+   * every record's sourceIPAddress.
+   */
+  rawPrefilter(): PrefilterPlan {
+    if (this.intel !== undefined) return { reason: 'threat intel is matched against every CloudTrail sourceIPAddress' };
+    return planPrefilter(this.index.rules);
   }
 
   /** Sigma rules over one record: rule alerts to `out`, correlation alerts to `correlationOut`. */

@@ -1,11 +1,19 @@
+import { availableParallelism } from 'node:os';
 import type { LocatedError } from '../errors.ts';
 import type { Alert } from './alert.ts';
 import type { Detector } from './detector.ts';
+import type { Envelope } from './envelope.ts';
+import type { FlowTap } from './flow-tap.ts';
 import type { SigmaLevel } from '../sigma/types.ts';
 import type { DecodeStats } from '../formats/types.ts';
-import { decodeUnit } from '../formats/index.ts';
+import { DEFAULT_BATCH_SIZE } from '../formats/batcher.ts';
 import { expandInputs } from '../sources/index.ts';
-import type { SourceOptions } from '../sources/index.ts';
+import type { InputUnit, SourceOptions } from '../sources/index.ts';
+import { scanParallel } from './parallel-scan.ts';
+import { decodeUnitBytes, prepareUnit } from './worker-file.ts';
+import type { UnitBytes } from './worker-file.ts';
+import type { RawPrefilter } from './worker-prefilter.ts';
+import type { DetectorRecipe } from './worker-recipe.ts';
 
 /** Event-time bounds from --since / --until, epoch ms, inclusive. */
 export interface TimeRange {
@@ -24,6 +32,18 @@ export interface ScanRequest {
   onError: (error: LocatedError) => void;
   /** Called after each batch with running totals (the CLI throttles what it shows). */
   onProgress?: (summary: Readonly<ScanSummary>) => void;
+  /**
+   * Worker threads: how many, and how each rebuilds the stateless side of `detector` (same
+   * rules, same intel). Absent or count 1: everything on this thread.
+   */
+  workers?: {
+    count: number;
+    recipe: DetectorRecipe;
+    /** Scan on the main thread until a worker has loaded its rules (default true; tests turn it off). */
+    mainThreadWhileBooting?: boolean;
+  };
+  /** Parse only the CloudTrail records some rule may match, where that provably changes nothing (default true). */
+  rawPrefilter?: boolean;
 }
 
 export interface ScanSummary {
@@ -60,7 +80,8 @@ export function emptySummary(): ScanSummary {
   };
 }
 
-function inRange(time: number, range: TimeRange): boolean {
+/** True when the event time is inside --since / --until (always, when neither is given). */
+export function inRange(time: number, range: TimeRange): boolean {
   if (range.since === undefined && range.until === undefined) return true;
   if (!Number.isFinite(time)) return false;
   if (range.since !== undefined && time < range.since) return false;
@@ -69,64 +90,147 @@ function inRange(time: number, range: TimeRange): boolean {
 }
 
 /**
- * Reads every input, decodes it, and runs the detector: the whole scan, in input order.
- * Bad input never stops it: each damaged unit is reported and counted, the rest goes on.
+ * One scan in progress: the summary, the alerts waiting to be emitted, and how a unit's
+ * envelopes reach the Detector. Used the same way by the in-process loop and, on the main
+ * thread, by parallel-scan.ts.
  */
-export async function scan(request: ScanRequest): Promise<ScanSummary> {
-  const summary = emptySummary();
-  const range = request.timeRange ?? {};
-  const alerts: Alert[] = [];
+export class ScanRun {
+  readonly request: ScanRequest;
+  readonly summary = emptySummary();
+  readonly range: TimeRange;
+  readonly sourceOptions: SourceOptions;
+  /** Text flow logs skip building records unless a Sigma flow rule may match (Detector.flowTap). */
+  readonly flowTap: FlowTap | undefined;
+  /** The raw pre-filter for CloudTrail S3 files, where it provably applies (Detector.rawPrefilter). */
+  readonly prefilter: RawPrefilter | undefined;
+  private readonly alerts: Alert[] = [];
 
-  const emit = async (): Promise<void> => {
+  constructor(request: ScanRequest) {
+    this.request = request;
+    this.range = request.timeRange ?? {};
+    this.sourceOptions = { ...this.range, ...request.sourceOptions };
+    this.flowTap = request.detector.flowTap(this.range);
+    // Records outside --since / --until are counted, so all must be read: no pre-filter then.
+    const ranged = this.range.since !== undefined || this.range.until !== undefined;
+    this.prefilter = request.rawPrefilter === false || ranged ? undefined : request.detector.rawPrefilter().prefilter;
+  }
+
+  readonly onInputError = (error: LocatedError): void => {
+    this.summary.inputErrors += 1;
+    this.request.onError(error);
+  };
+
+  private async emit(): Promise<void> {
+    const { alerts, summary } = this;
     for (const alert of alerts) {
       summary.alerts += 1;
       summary.alertsByLevel[alert.rule.level] += 1;
-      await request.onAlert(alert);
+      await this.request.onAlert(alert);
     }
     alerts.length = 0;
-  };
+  }
 
-  const onInputError = (error: LocatedError): void => {
-    summary.inputErrors += 1;
-    request.onError(error);
-  };
+  private process(batch: readonly Envelope[]): void {
+    const { detector } = this.request;
+    for (const envelope of batch) {
+      if (!inRange(envelope.time, this.range)) {
+        this.summary.outsideTimeRange += 1;
+        continue;
+      }
+      detector.process(envelope, this.alerts);
+    }
+    detector.collect(this.alerts);
+  }
 
-  // Text flow logs skip building records unless a Sigma flow rule may match (Detector.flowTap).
-  const flowTap = request.detector.flowTap(range);
-  for await (const unit of expandInputs(request.inputs, onInputError, { ...range, ...request.sourceOptions })) {
+  /** Decodes one unit on this thread (from its bytes when read whole) and runs the Detector. */
+  async decodeUnit(unit: InputUnit, bytes: UnitBytes): Promise<void> {
+    const summary = this.summary;
     summary.inputs += 1;
     const stats: DecodeStats = { records: 0, skipped: 0, errors: 0 };
     const options = {
-      onError: onInputError,
+      onError: this.onInputError,
       stats,
-      ...(request.flowFormat === undefined ? {} : { flowFormat: request.flowFormat }),
-      ...(flowTap === undefined ? {} : { flowTap }),
+      ...(this.request.flowFormat === undefined ? {} : { flowFormat: this.request.flowFormat }),
+      ...(this.flowTap === undefined ? {} : { flowTap: this.flowTap }),
     };
     let recordsBefore = 0;
     let skippedBefore = 0;
-    for await (const batch of decodeUnit(unit, options)) {
-      for (const envelope of batch) {
-        if (!inRange(envelope.time, range)) {
-          summary.outsideTimeRange += 1;
-          continue;
-        }
-        request.detector.process(envelope, alerts);
-      }
-      request.detector.collect(alerts);
+    for await (const batch of decodeUnitBytes(unit, bytes, options, this.prefilter)) {
+      this.process(batch);
       summary.records += stats.records - recordsBefore;
       summary.skipped += stats.skipped - skippedBefore;
       recordsBefore = stats.records;
       skippedBefore = stats.skipped;
-      if (alerts.length > 0) await emit();
-      request.onProgress?.(summary);
+      if (this.alerts.length > 0) await this.emit();
+      this.request.onProgress?.(summary);
     }
     summary.records += stats.records - recordsBefore;
     summary.skipped += stats.skipped - skippedBefore;
     if (stats.errors > 0) summary.inputsWithErrors += 1;
+    this.request.detector.collect(this.alerts);
+    if (this.alerts.length > 0) await this.emit();
   }
-  request.detector.flush(alerts);
-  await emit();
-  summary.outsideTimeRange += flowTap?.outsideTimeRange ?? 0;
-  summary.durationMs = Date.now() - summary.startedAt;
-  return summary;
+
+  /** Applies what a worker made of one unit: its errors, counts, and the envelopes to act on. */
+  async applyResult(unit: InputUnit, result: { envelopes: Envelope[]; stats: DecodeStats; errors: LocatedError[]; outsideTimeRange: number }): Promise<void> {
+    const summary = this.summary;
+    summary.inputs += 1;
+    for (const error of result.errors) this.onInputError(error);
+    summary.outsideTimeRange += result.outsideTimeRange;
+    const envelopes = result.envelopes;
+    for (let i = 0; i < envelopes.length; i += DEFAULT_BATCH_SIZE) {
+      this.process(i === 0 && envelopes.length <= DEFAULT_BATCH_SIZE ? envelopes : envelopes.slice(i, i + DEFAULT_BATCH_SIZE));
+      if (this.alerts.length > 0) await this.emit();
+    }
+    summary.records += result.stats.records;
+    summary.skipped += result.stats.skipped;
+    if (result.stats.errors > 0) summary.inputsWithErrors += 1;
+    this.request.onProgress?.(summary);
+  }
+
+  /** The end of the input: what only the end completes, the last counters. */
+  async finish(): Promise<ScanSummary> {
+    this.request.detector.flush(this.alerts);
+    await this.emit();
+    this.summary.outsideTimeRange += this.flowTap?.outsideTimeRange ?? 0;
+    this.summary.durationMs = Date.now() - this.summary.startedAt;
+    return this.summary;
+  }
+}
+
+/** Worker threads used when the request does not say: every core. */
+export function defaultWorkers(): number {
+  return availableParallelism();
+}
+
+/**
+ * Reads every input, decodes it, and runs the detector: the whole scan, in input order.
+ * Bad input never stops it: each damaged unit is reported and counted, the rest goes on.
+ * With more than one worker, units are decoded on worker threads (parallel-scan.ts) and the
+ * alerts are the same, in the same order, as on one thread.
+ */
+export async function scan(request: ScanRequest): Promise<ScanSummary> {
+  const run = new ScanRun(request);
+  const workers = request.workers;
+  if (workers !== undefined && workers.count > 1) {
+    await scanParallel(run, workers.count, workers.mainThreadWhileBooting !== false, {
+      recipe: workers.recipe,
+      range: run.range,
+      ...(request.flowFormat === undefined ? {} : { flowFormat: request.flowFormat }),
+      prefilter: run.prefilter !== undefined,
+    });
+    return run.finish();
+  }
+  // One thread: the next unit is read and gunzipped (zlib's pool) while this one is decoded.
+  const units = expandInputs(request.inputs, run.onInputError, run.sourceOptions)[Symbol.asyncIterator]();
+  let next = await units.next();
+  let nextBytes = next.done === true ? undefined : prepareUnit(next.value);
+  while (next.done !== true) {
+    const unit = next.value;
+    const bytes = (await nextBytes) ?? {};
+    next = await units.next();
+    nextBytes = next.done === true ? undefined : prepareUnit(next.value);
+    await run.decodeUnit(unit, bytes);
+  }
+  return run.finish();
 }

@@ -1,0 +1,81 @@
+/**
+ * A scan worker thread (started by parallel-scan.ts): gunzips and decodes the units it is
+ * given, runs the stateless part of detection (the rule index and matchers, the intel lookup,
+ * the raw pre-filter) and sends back, per unit, only the envelopes the main thread's Detector
+ * may act on. Units are handled one at a time, in the order received. Nothing here keeps state
+ * across units.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { LocatedError } from '../errors.ts';
+import type { DecodeStats } from '../formats/types.ts';
+import type { Envelope } from './envelope.ts';
+import { inRange } from './scan.ts';
+import type { Detector } from './detector.ts';
+import { decodeUnitBytes, gunzipUnitBytes, isJsonContent } from './worker-file.ts';
+import type { UnitJob, UnitResult, WorkerInit } from './worker-protocol.ts';
+import { workerDetector } from './worker-recipe.ts';
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The transferable copy of a buffer: its own ArrayBuffer, whole (Node pools small buffers). */
+function transferable(bytes: Buffer): Uint8Array {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes;
+  return new Uint8Array(bytes);
+}
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (port === null) throw new Error('worker-thread.ts runs as a worker thread');
+  const init = workerData as WorkerInit;
+  let detector: Detector;
+  try {
+    detector = await workerDetector(init.recipe);
+  } catch (error) {
+    port.postMessage({ kind: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies UnitResult);
+    return;
+  }
+  const prefilter = init.prefilter ? detector.rawPrefilter().prefilter : undefined;
+  const range = init.range;
+
+  const handle = async (job: UnitJob): Promise<UnitResult> => {
+    const raw = asBuffer(job.raw);
+    const bytes = gunzipUnitBytes({ raw });
+    const plain = bytes.plain;
+    if (plain === undefined) return { kind: 'defer', seq: job.seq, bytes: transferable(raw), plain: false };
+    if (!isJsonContent(plain)) return { kind: 'defer', seq: job.seq, bytes: transferable(plain), plain: true };
+    const stats: DecodeStats = { records: 0, skipped: 0, errors: 0 };
+    const errors: LocatedError[] = [];
+    const envelopes: Envelope[] = [];
+    let outsideTimeRange = 0;
+    const options = { onError: (error: LocatedError) => errors.push(error), stats, ...(init.flowFormat === undefined ? {} : { flowFormat: init.flowFormat }) };
+    const unit = { uri: job.uri, size: plain.length, open: () => { throw new Error('unreachable: the unit is decoded from memory'); } };
+    for await (const batch of decodeUnitBytes(unit, { plain }, options, prefilter)) {
+      for (const envelope of batch) {
+        if (!inRange(envelope.time, range)) outsideTimeRange++;
+        else if (detector.mayAct(envelope)) envelopes.push(envelope);
+      }
+    }
+    const times = new Float64Array(envelopes.length);
+    for (let i = 0; i < envelopes.length; i++) times[i] = (envelopes[i] as Envelope).time;
+    return { kind: 'done', seq: job.seq, envelopes: JSON.stringify(envelopes), times, stats, errors, outsideTimeRange };
+  };
+
+  let queue = Promise.resolve();
+  port.on('message', (job: UnitJob) => {
+    queue = queue.then(async () => {
+      let result: UnitResult;
+      try {
+        result = await handle(job);
+      } catch (error) {
+        result = { kind: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+      }
+      const transfer = result.kind === 'defer' ? [result.bytes.buffer as ArrayBuffer] : result.kind === 'done' ? [result.times.buffer as ArrayBuffer] : [];
+      port.postMessage(result, transfer);
+    });
+  });
+  port.postMessage({ kind: 'ready' } satisfies UnitResult);
+}
+
+await main();
