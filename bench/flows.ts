@@ -5,15 +5,13 @@
  * Background external addresses and indicators come from disjoint first octets, so the only
  * matches are the planted ones.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Account } from './records.ts';
 import { HOUR } from './records.ts';
 import type { Rng } from './rng.ts';
+import { GzipFileWriter } from './gzip-files.ts';
 
-const gzip = promisify(gzipCallback);
 
 export const FLOW_HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const BACKGROUND_OCTETS = [3, 13, 18, 34, 35, 44, 52, 54, 99, 104, 142, 151, 157, 162];
@@ -56,13 +54,11 @@ export async function generateFlows(rng: Rng, accounts: readonly Account[], dir:
   const adminAt = new Set<number>();
   for (let i = 0; i < 12; i++) adminAt.add(Math.floor(((i + 0.25) * totalLines) / 12) + 1);
   const enis = Array.from({ length: 400 }, () => `eni-0${rng.hex(16)}`);
-  let compressedBytes = 0;
-  let uncompressedBytes = 0;
+  const files = new GzipFileWriter();
   let line = 0;
   let src = 0;
   let dst = 0;
   let remoteAdmin = 0;
-  const pending: Promise<void>[] = [];
   for (let f = 0; f < fileCount; f++) {
     const [region, account] = places[f % places.length] as readonly [string, Account];
     const count = Math.min(LINES_PER_FILE, totalLines - line);
@@ -109,23 +105,14 @@ export async function generateFlows(rng: Rng, accounts: readonly Account[], dir:
     const pad = (n: number): string => String(n).padStart(2, '0');
     const stamp = `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}T${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}Z`;
     const path = join(dir, `AWSLogs/${account.id}/vpcflowlogs/${region}/${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}/${account.id}_vpcflowlogs_${region}_fl-0${rng.hex(16)}_${stamp}_${rng.hex(8)}.log.gz`);
-    const plain = Buffer.from(`${parts.join('\n')}\n`, 'utf8');
-    uncompressedBytes += plain.length;
-    pending.push(
-      gzip(plain).then((compressed) => {
-        mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, compressed);
-        compressedBytes += compressed.length;
-      }),
-    );
-    if (pending.length >= 4) await pending.shift();
+    await files.write(path, `${parts.join('\n')}\n`);
   }
-  await Promise.all(pending);
+  await files.close();
   return {
     files: fileCount,
     lines: totalLines,
-    compressedBytes,
-    uncompressedBytes,
+    compressedBytes: files.compressedBytes,
+    uncompressedBytes: files.uncompressedBytes,
     indicators: list.length,
     hits: src + dst,
     hitsBySide: { srcaddr: src, dstaddr: dst },

@@ -12,9 +12,7 @@
  * CloudTrail files hold 1,000-5,000 records as one `{"Records":[...]}` line, in time order.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CATALOG, DISCOVERY_NAMES } from './catalog.ts';
 import type { CatalogEntry, Caller } from './catalog.ts';
@@ -25,8 +23,8 @@ import type { PlantedEvent } from './planted.ts';
 import { HOUR, callRecord, makeAccount } from './records.ts';
 import type { Account, JsonObject, Principal } from './records.ts';
 import { Rng, WeightedPicker } from './rng.ts';
+import { GzipFileWriter } from './gzip-files.ts';
 
-const gzip = promisify(gzipCallback);
 
 /** Bump when the generator's output changes, so a stale corpus is regenerated. */
 export const GENERATOR_VERSION = 7;
@@ -237,11 +235,9 @@ export async function generateCorpus(options: GenerateOptions, log: (line: strin
   const identityTypes: Record<string, number> = {};
   const names = new Map<string, number>();
   const services = new Set<string>();
-  let compressedBytes = 0;
-  let uncompressedBytes = 0;
+  const files = new GzipFileWriter();
   let records = 0;
   let fileIndex = 0;
-  const pending: Promise<void>[] = [];
   const started = Date.now();
 
   for (const stream of streams) {
@@ -272,20 +268,11 @@ export async function generateCorpus(options: GenerateOptions, log: (line: strin
       records += out.length;
       const text = `{"Records":${JSON.stringify(out)}}`;
       const path = join(options.out, fileName(rng, stream, end));
-      const plain = Buffer.from(text, 'utf8');
-      uncompressedBytes += plain.length;
-      pending.push(
-        gzip(plain).then((compressed) => {
-          mkdirSync(dirname(path), { recursive: true });
-          writeFileSync(path, compressed);
-          compressedBytes += compressed.length;
-        }),
-      );
-      if (pending.length >= 4) await pending.shift();
+      await files.write(path, text);
       if (fileIndex % 50 === 0) log(`  ${fileIndex}/${totalFiles} files, ${records.toLocaleString('en-US')} records, ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
   }
-  await Promise.all(pending);
+  await files.close();
 
   const flows = options.flowLines > 0 ? await generateFlows(rng, accounts, join(options.out, 'flows'), join(options.out, 'indicators.txt'), options.flowLines, options.indicators, T0) : undefined;
   const { out: _out, ...rest } = options;
@@ -296,8 +283,8 @@ export async function generateCorpus(options: GenerateOptions, log: (line: strin
     background: records - planted.length,
     planted: planted.length,
     files: totalFiles,
-    compressedBytes,
-    uncompressedBytes,
+    compressedBytes: files.compressedBytes,
+    uncompressedBytes: files.uncompressedBytes,
     eventNames: names.size,
     services: services.size,
     identityTypes: Object.fromEntries(Object.entries(identityTypes).sort(([a], [b]) => a.localeCompare(b))),
