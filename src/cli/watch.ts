@@ -3,8 +3,7 @@ import { TrailhoundError } from '../errors.ts';
 import { loadWatchConfig } from '../service/config.ts';
 import { JsonLogger, LOG_LEVELS } from '../service/logger.ts';
 import type { LogLevel } from '../service/logger.ts';
-import { WatchService } from '../service/watch.ts';
-import { quietSdkNodeWarning } from '../sources/s3-client.ts';
+import type { WatchService } from '../service/watch.ts';
 import { EXIT } from './exit-codes.ts';
 
 interface WatchFlags {
@@ -27,6 +26,8 @@ export function watchCommand(setExitCode: (code: number) => void): Command {
 }
 
 async function runWatch(flags: WatchFlags): Promise<number> {
+  // The service and the AWS SDK load here, not with every other command.
+  const [{ WatchService }, { quietSdkNodeWarning }] = await Promise.all([import('../service/watch.ts'), import('../sources/s3-client.ts')]);
   quietSdkNodeWarning();
   const bootstrap = new JsonLogger({ level: 'info' });
   const { config, errors } = await loadWatchConfig(flags.config);

@@ -20,7 +20,7 @@ import { FlowCtiMatcher, type FlowCtiOptions } from './cti-flow.ts';
 import { CloudTrailCtiMatcher } from './cti-cloudtrail.ts';
 import { FlowPrefilter } from './flow-prefilter.ts';
 import { FlowTap } from './flow-tap.ts';
-import type { TimeRange } from './scan.ts';
+import type { TimeRange } from './time-range.ts';
 import { planPrefilter, type PrefilterPlan } from './worker-prefilter.ts';
 import { parseIPv4 } from '../intel/ip-address.ts';
 

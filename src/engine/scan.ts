@@ -14,12 +14,11 @@ import { decodeUnitBytes, prepareUnit } from './worker-file.ts';
 import type { UnitBytes } from './worker-file.ts';
 import type { RawPrefilter } from './worker-prefilter.ts';
 import type { DetectorRecipe } from './worker-recipe.ts';
+import { inRange } from './time-range.ts';
+import type { TimeRange } from './time-range.ts';
 
-/** Event-time bounds from --since / --until, epoch ms, inclusive. */
-export interface TimeRange {
-  since?: number;
-  until?: number;
-}
+export { inRange } from './time-range.ts';
+export type { TimeRange } from './time-range.ts';
 
 export interface ScanRequest {
   inputs: string[];
@@ -78,15 +77,6 @@ export function emptySummary(): ScanSummary {
     startedAt: Date.now(),
     durationMs: 0,
   };
-}
-
-/** True when the event time is inside --since / --until (always, when neither is given). */
-export function inRange(time: number, range: TimeRange): boolean {
-  if (range.since === undefined && range.until === undefined) return true;
-  if (!Number.isFinite(time)) return false;
-  if (range.since !== undefined && time < range.since) return false;
-  if (range.until !== undefined && time > range.until) return false;
-  return true;
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { LocatedError } from '../errors.ts';
 import type { DecodeStats } from '../formats/types.ts';
 import type { DetectorRecipe } from './worker-recipe.ts';
-import type { TimeRange } from './scan.ts';
+import type { TimeRange } from './time-range.ts';
 
 /** workerData of every worker. */
 export interface WorkerInit {

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { LocatedError } from '../errors.ts';
 import type { DecodeStats } from '../formats/types.ts';
 import type { Envelope } from './envelope.ts';
-import { inRange } from './scan.ts';
+import { inRange } from './time-range.ts';
 import type { Detector } from './detector.ts';
 import { decodeUnitBytes, gunzipUnitBytes, isJsonContent } from './worker-file.ts';
 import type { UnitJob, UnitResult, WorkerInit } from './worker-protocol.ts';

@@ -5,13 +5,13 @@
  */
 import type { LocatedError } from '../errors.ts';
 import { fileSource } from './files.ts';
-import { s3Source } from './s3.ts';
+import { lazyS3Source } from './s3-lazy.ts';
 import { stdinSource } from './stdin.ts';
 import type { InputUnit, Source, SourceOptions } from './types.ts';
 
 export type { AwsClientOptions, InputUnit, Source, SourceOptions } from './types.ts';
 
-export const SOURCES: readonly Source[] = [stdinSource, s3Source, fileSource];
+export const SOURCES: readonly Source[] = [stdinSource, lazyS3Source, fileSource];
 
 const URL_SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 
