@@ -1,6 +1,6 @@
 /**
- * A detection section (search identifiers + condition) compiled into one predicate and the
- * required values the engine indexes on.
+ * A detection section (search identifiers + condition) compiled into one predicate, the
+ * required values the engine indexes on and the required substrings its raw pre-filter reads.
  *
  * Search identifiers (sigma-rules-specification.md, "Detection"):
  * - a mapping: AND of its items (`field|modifiers: value(s)`, or `'|modifiers'` keywords);
@@ -17,9 +17,11 @@ import type { ConditionNode } from './condition.ts';
 import { compileDetectionItem } from './detection-item.ts';
 import type { CompiledItem, ItemContext, RecordPredicate } from './detection-item.ts';
 import { formatPosition, isSigmaNode, plainToNode, positionWithin } from './parse.ts';
+import { NO_SUBSTRINGS, substringsAll, substringsAny } from './required-substrings.ts';
+import type { SubstringConstraint } from './required-substrings.ts';
 import { constrainAll, constrainAny, NO_CONSTRAINT } from './required-values.ts';
 import type { Constraint } from './required-values.ts';
-import type { CompileOptions, SigmaMapNode, SigmaNode, SigmaScalarNode } from './types.ts';
+import type { CompileOptions, RequiredLiteral, SigmaMapNode, SigmaNode, SigmaScalarNode } from './types.ts';
 import { identifierPatternRegExp } from './wildcard.ts';
 
 /** A compiled detection (or filter) section. */
@@ -28,6 +30,8 @@ export interface CompiledSearch {
   match: (record: LogRecord) => boolean;
   /** See CompiledDetectionRule.requiredValues and src/sigma/required-values.ts. */
   requiredValues: ReadonlyMap<string, ReadonlySet<string>>;
+  /** See CompiledDetectionRule.requiredSubstrings and src/sigma/required-substrings.ts. */
+  requiredSubstrings: ReadonlyMap<string, readonly RequiredLiteral[]>;
 }
 
 export interface DetectionSectionOptions extends CompileOptions {
@@ -41,6 +45,7 @@ export interface DetectionSectionOptions extends CompileOptions {
 interface Compiled {
   test: RecordPredicate;
   constraint: Constraint;
+  substrings: SubstringConstraint;
 }
 
 function compileSearchIdentifier(name: string, node: SigmaNode, ctx: ItemContext): Compiled | undefined {
@@ -57,7 +62,7 @@ function compileSearchIdentifier(name: string, node: SigmaNode, ctx: ItemContext
       else items.push(item);
     }
     if (failed) return undefined;
-    return { test: and(items.map((item) => item.test)), constraint: constrainAll(items.map((item) => item.constraint)) };
+    return { test: and(items.map((item) => item.test)), constraint: constrainAll(items.map((item) => item.constraint)), substrings: substringsAll(items.map((item) => item.substrings)) };
   };
   if (node.kind === 'map') return compileMap(node);
   if (node.kind === 'scalar') {
@@ -90,7 +95,7 @@ function compileSearchIdentifier(name: string, node: SigmaNode, ctx: ItemContext
     else branches.push(compiled);
   }
   if (failed) return undefined;
-  return { test: or(branches.map((b) => b.test)), constraint: constrainAny(branches.map((b) => b.constraint)) };
+  return { test: or(branches.map((b) => b.test)), constraint: constrainAny(branches.map((b) => b.constraint)), substrings: substringsAny(branches.map((b) => b.substrings)) };
 }
 
 function and(tests: readonly RecordPredicate[]): RecordPredicate {
@@ -141,7 +146,7 @@ function aggregationAdvice(aggregation: string): string {
  * (a mapping node) and call
  * `compileDetectionSection(filterEntry.value, file, { ...options, reservedKeys: ['rules'] })`:
  * the selections and `condition` of a filter follow exactly the detection rules, and the
- * result is either `{ match, requiredValues }` or the located errors.
+ * result is either `{ match, requiredValues, requiredSubstrings }` or the located errors.
  */
 export function compileDetectionSection(section: SigmaNode | Readonly<Record<string, unknown>>, file: string, options: DetectionSectionOptions = {}): CompiledSearch | LocatedError[] {
   const node = isSigmaNode(section) ? section : plainToNode(section, { file, line: 1, col: 1 });
@@ -250,14 +255,14 @@ export function compileDetectionSection(section: SigmaNode | Readonly<Record<str
         if (parts.some((part) => part === undefined)) return undefined;
         const compiled = parts as Compiled[];
         return ast.quantifier === 'all'
-          ? { test: and(compiled.map((c) => c.test)), constraint: constrainAll(compiled.map((c) => c.constraint)) }
-          : { test: or(compiled.map((c) => c.test)), constraint: constrainAny(compiled.map((c) => c.constraint)) };
+          ? { test: and(compiled.map((c) => c.test)), constraint: constrainAll(compiled.map((c) => c.constraint)), substrings: substringsAll(compiled.map((c) => c.substrings)) }
+          : { test: or(compiled.map((c) => c.test)), constraint: constrainAny(compiled.map((c) => c.constraint)), substrings: substringsAny(compiled.map((c) => c.substrings)) };
       }
       case 'not': {
         const operand = resolve(ast.operand, conditionNode);
         if (operand === undefined) return undefined;
         const inner = operand.test;
-        return { test: (record) => !inner(record), constraint: NO_CONSTRAINT };
+        return { test: (record) => !inner(record), constraint: NO_CONSTRAINT, substrings: NO_SUBSTRINGS };
       }
       case 'and':
       case 'or': {
@@ -265,8 +270,8 @@ export function compileDetectionSection(section: SigmaNode | Readonly<Record<str
         if (operands.some((operand) => operand === undefined)) return undefined;
         const compiled = operands as Compiled[];
         return ast.kind === 'and'
-          ? { test: and(compiled.map((c) => c.test)), constraint: constrainAll(compiled.map((c) => c.constraint)) }
-          : { test: or(compiled.map((c) => c.test)), constraint: constrainAny(compiled.map((c) => c.constraint)) };
+          ? { test: and(compiled.map((c) => c.test)), constraint: constrainAll(compiled.map((c) => c.constraint)), substrings: substringsAll(compiled.map((c) => c.substrings)) }
+          : { test: or(compiled.map((c) => c.test)), constraint: constrainAny(compiled.map((c) => c.constraint)), substrings: substringsAny(compiled.map((c) => c.substrings)) };
       }
     }
   };
@@ -280,6 +285,7 @@ export function compileDetectionSection(section: SigmaNode | Readonly<Record<str
   }
   const test = or(conditions.map((c) => c.test));
   const requiredValues = constrainAny(conditions.map((c) => c.constraint));
+  const requiredSubstrings = substringsAny(conditions.map((c) => c.substrings));
   const match = (record: LogRecord): boolean => {
     try {
       return test(record);
@@ -287,5 +293,5 @@ export function compileDetectionSection(section: SigmaNode | Readonly<Record<str
       return false;
     }
   };
-  return { match, requiredValues };
+  return { match, requiredValues, requiredSubstrings };
 }

@@ -22,12 +22,14 @@ import { formatPosition } from './parse.ts';
 import { expandPlaceholders } from './placeholders.ts';
 import { SigmaProblem } from './problem.ts';
 import { compileSigmaRegExp } from './regex.ts';
+import { itemSubstrings, NO_SUBSTRINGS, patternLiteral, regexLiteral } from './required-substrings.ts';
+import type { SubstringConstraint } from './required-substrings.ts';
 import { constrainAll, NO_CONSTRAINT } from './required-values.ts';
 import type { Constraint } from './required-values.ts';
 import { anyOfTests, compileEqualityTest, compilePatternTest } from './string-match.ts';
 import type { ScalarTest } from './string-match.ts';
 import { extractTimePart } from './time-parts.ts';
-import type { PlaceholderValues, SigmaNode, SigmaScalarNode, SourcePosition } from './types.ts';
+import type { PlaceholderValues, RequiredLiteral, SigmaNode, SigmaScalarNode, SourcePosition } from './types.ts';
 import { literalText, parseSigmaString } from './wildcard.ts';
 import type { SigmaPattern } from './wildcard.ts';
 
@@ -36,6 +38,8 @@ export type RecordPredicate = (record: LogRecord) => boolean;
 export interface CompiledItem {
   readonly test: RecordPredicate;
   readonly constraint: Constraint;
+  /** See src/sigma/required-substrings.ts. */
+  readonly substrings: SubstringConstraint;
 }
 
 export interface ItemContext {
@@ -236,7 +240,7 @@ export function compileDetectionItem(key: string | undefined, keyPosition: Sourc
     }
     const path = compileFieldPath(field);
     const isNull: RecordPredicate = (record) => someTerminal(record, path, isNullTerminal);
-    return { test: plan.neq ? (record) => !isNull(record) : isNull, constraint: NO_CONSTRAINT };
+    return { test: plan.neq ? (record) => !isNull(record) : isNull, constraint: NO_CONSTRAINT, substrings: NO_SUBSTRINGS };
   }
   const values = nodes as (SigmaScalarNode & { value: Scalar })[];
   const path = compileFieldPath(field);
@@ -247,15 +251,18 @@ export function compileDetectionItem(key: string | undefined, keyPosition: Sourc
     const value = (values[0] as SigmaScalarNode).value;
     if (typeof value !== 'boolean') return report(ctx, 'TH_RULE_VALUE', `${label}: exists takes true or false`, (values[0] as SigmaScalarNode).position);
     const exists: RecordPredicate = (record) => someTerminal(record, path, existsTerminal);
-    return { test: value ? exists : (record) => !exists(record), constraint: NO_CONSTRAINT };
+    return { test: value ? exists : (record) => !exists(record), constraint: NO_CONSTRAINT, substrings: NO_SUBSTRINGS };
   }
 
-  // Per value: a scalar test (most kinds) or a record predicate (fieldref), and for plain
-  // equality the lowercased values it admits.
+  // Per value: a scalar test (most kinds) or a record predicate (fieldref), for plain
+  // equality the lowercased values it admits, and the literals one of which it requires
+  // (string patterns without encodings, and regular expressions).
   const scalarTests: ScalarTest[] = [];
   const recordTests: RecordPredicate[] = [];
   const allPatterns: SigmaPattern[] = [];
   const admitted: (ReadonlySet<string> | undefined)[] = [];
+  const literalsPerValue: (readonly RequiredLiteral[] | undefined)[] = [];
+  const shapesOnly = plan.transforms.every((transform) => transform === 'contains' || transform === 'startswith' || transform === 'endswith');
   for (const node of values) {
     try {
       switch (plan.kind) {
@@ -267,11 +274,15 @@ export function compileDetectionItem(key: string | undefined, keyPosition: Sourc
           admitted.push(plan.plain && !keyword && literals.every((l) => l !== undefined)
             ? new Set(literals.map((l) => (l as string).toLowerCase()))
             : undefined);
+          const required = shapesOnly && patterns.length > 0 ? patterns.map((p) => patternLiteral(p.tokens, plan.cased)) : [undefined];
+          literalsPerValue.push(required.every((l) => l !== undefined) ? required as RequiredLiteral[] : undefined);
           break;
         }
         case 're': {
           const regexp = compileSigmaRegExp(scalarText(node.value), plan.reFlags);
           scalarTests.push((value) => regexp.test(typeof value === 'string' ? value : String(value)));
+          const required = regexLiteral(scalarText(node.value), plan.reFlags);
+          literalsPerValue.push(required === undefined ? undefined : [required]);
           break;
         }
         case 'cidr': {
@@ -329,5 +340,8 @@ export function compileDetectionItem(key: string | undefined, keyPosition: Sourc
       constraint = new Map([[field, union]]);
     }
   }
-  return { test: plan.neq ? (record) => !positive(record) : positive, constraint };
+  const substrings = plan.neq || keyword || (plan.kind !== 'string' && plan.kind !== 're') || literalsPerValue.length !== values.length
+    ? NO_SUBSTRINGS
+    : itemSubstrings(field, literalsPerValue, plan.all);
+  return { test: plan.neq ? (record) => !positive(record) : positive, constraint, substrings };
 }

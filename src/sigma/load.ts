@@ -30,6 +30,7 @@ function compileRuleDocument(tree: SigmaMapNode, value: Readonly<Record<string, 
     logsource,
     match: compiled.match,
     requiredValues: compiled.requiredValues,
+    requiredSubstrings: compiled.requiredSubstrings,
     fields,
     source: value,
   };

@@ -41,6 +41,15 @@ export interface CompileOptions {
   vars?: PlaceholderValues;
 }
 
+/**
+ * A literal some string value of a field must contain (src/sigma/required-substrings.ts): `text`
+ * exactly when `caseSensitive`, else `text` is lowercase ASCII, searched case-insensitively.
+ */
+export interface RequiredLiteral {
+  readonly text: string;
+  readonly caseSensitive: boolean;
+}
+
 /** A detection rule compiled once into closures. */
 export interface CompiledDetectionRule extends SigmaDocumentMeta {
   kind: 'detection';
@@ -54,6 +63,14 @@ export interface CompiledDetectionRule extends SigmaDocumentMeta {
    * uses these to pick candidate rules per record.
    */
   requiredValues: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * For fields of which some string value every matching record must contain one of the listed
+   * literals: the field path to the literals. A number or boolean reached by the field is not
+   * covered (the rule may match it through its string form): treat it as a possible match.
+   * Empty when the condition promises nothing. See src/sigma/required-substrings.ts for the
+   * exact meaning (case folding) and the derivation; the engine's raw pre-filter uses it.
+   */
+  requiredSubstrings: ReadonlyMap<string, readonly RequiredLiteral[]>;
   /** Sigma `fields`, if any: fields to surface in the alert. */
   fields: string[];
   /** The parsed YAML document, for tooling (lint, navigator) and for correlation documents. */
