@@ -21,7 +21,7 @@ import { decodeUnit } from '../formats/index.ts';
 import type { DecodeOptions } from '../formats/index.ts';
 import { cloudTrailEventTime, cloudTrailFormat, isCloudTrailRecord } from '../formats/cloudtrail.ts';
 import { DEFAULT_BATCH_SIZE } from '../formats/batcher.ts';
-import { scanRecords } from './worker-prefilter.ts';
+import { scanRecordsFast } from './record-scan-wasm.ts';
 import type { RawPrefilter } from './worker-prefilter.ts';
 
 const gunzipAsync = promisify(gunzipCallback);
@@ -123,7 +123,7 @@ function memoryUnit(uri: string, plain: Buffer): InputUnit {
  * undefined when the file must be decoded the ordinary way.
  */
 function prefiltered(uri: string, plain: Buffer, prefilter: RawPrefilter, options: DecodeOptions): Envelope[] | undefined {
-  const spans = scanRecords(plain, prefilter);
+  const spans = scanRecordsFast(plain, prefilter);
   if (spans === undefined) return undefined;
   const out: Envelope[] = [];
   const count = spans.length / 3;

@@ -3,18 +3,22 @@
  * bytes which records no loaded rule can match, and parse only the others.
  *
  * Applies only when every rule that reads CloudTrail is indexed: its condition requires some
- * field to equal (case-insensitively) one of a few values (CompiledDetectionRule.requiredValues).
+ * field to equal (case-insensitively) one of a few values (CompiledDetectionRule.requiredValues),
+ * or, failing that, some field's string value to contain one of a few literals
+ * (CompiledDetectionRule.requiredSubstrings: a regex's fixed text, a `contains` value...).
  * A record is parsed when any of these holds, so a skipped record provably matches no rule:
  *
  * - it contains a backslash (an escape could hide a key or a value from the raw search);
  * - for some rule, an occurrence of one of the JSON keys its field path can end in (for
  *   `a.b.c`: `"c"`, `"b.c"`, `"a.b.c"`) is followed by a value that is not a string, or by a
- *   string whose lowercase is one of the rule's values.
+ *   string that is not all ASCII, or whose lowercase is one of the rule's values, or that
+ *   contains one of the rule's literals.
  *
  * A rule that matches a record reaches a value through its path; that value sits in the raw
  * text right after one of those keys; required values promise it equals one of the listed
- * values (or, for a non-string value, we parse anyway). Without escapes the raw text of keys
- * and strings is their decoded text. So a record for which no condition holds matches no rule.
+ * values, required substrings that a string value contains one of the literals (for a
+ * non-string value, we parse anyway). Without escapes the raw text of keys and strings is
+ * their decoded text. So a record for which no condition holds matches no rule.
  *
  * The file's structure is checked while records are split (strings closed, brackets matched,
  * nothing but `,` between records, nothing after the document, no byte outside strings that
@@ -27,9 +31,24 @@
 import type { CompiledDetectionRule } from '../sigma/types.ts';
 import { sourcesOfRule } from './rule-index.ts';
 
+/** A literal a string value must contain; lowercased unless caseSensitive. */
+export interface PrefilterLiteral {
+  readonly text: string;
+  readonly caseSensitive: boolean;
+}
+
+/** What the value after one raw key must be for the record to be parsed. */
+export interface PrefilterKey {
+  /** The key as JSON text, quotes included. */
+  readonly key: Buffer;
+  /** Lowercased values. */
+  readonly values: ReadonlySet<string>;
+  readonly literals: readonly PrefilterLiteral[];
+}
+
 /** Which raw keys and values decide that a record must be parsed. */
 export interface RawPrefilter {
-  readonly keys: ReadonlyArray<{ readonly key: Buffer; readonly values: ReadonlySet<string> }>;
+  readonly keys: readonly PrefilterKey[];
 }
 
 export type PrefilterPlan = { readonly prefilter: RawPrefilter; readonly reason?: undefined } | { readonly prefilter?: undefined; readonly reason: string };
@@ -37,35 +56,50 @@ export type PrefilterPlan = { readonly prefilter: RawPrefilter; readonly reason?
 /** Fields a rule is best filed under for the raw test: the most selective usual ones first. */
 const PREFERRED = ['eventName', 'eventSource'];
 
-function fieldFor(rule: CompiledDetectionRule): string | undefined {
-  for (const field of PREFERRED) if ((rule.requiredValues.get(field)?.size ?? 0) > 0) return field;
-  let best: string | undefined;
-  let size = Infinity;
+/** How a rule is filed for the raw test: a field and the values or literals it requires. */
+type Requirement = { field: string; values: ReadonlySet<string>; literals: readonly PrefilterLiteral[] };
+
+function shortestLiteral(literals: readonly PrefilterLiteral[]): number {
+  return Math.min(...literals.map((literal) => literal.text.length));
+}
+
+function requirementOf(rule: CompiledDetectionRule): Requirement | undefined {
+  const none: readonly PrefilterLiteral[] = [];
+  for (const field of PREFERRED) {
+    const values = rule.requiredValues.get(field);
+    if (values !== undefined && values.size > 0) return { field, values, literals: none };
+  }
+  let best: Requirement | undefined;
   for (const [field, values] of rule.requiredValues) {
-    if (values.size > 0 && values.size < size) {
-      best = field;
-      size = values.size;
-    }
+    if (values.size > 0 && (best === undefined || values.size < best.values.size)) best = { field, values, literals: none };
+  }
+  if (best !== undefined) return best;
+  // No pinned value: the field whose literals are the most selective (the longest shortest one).
+  for (const [field, literals] of rule.requiredSubstrings) {
+    if (literals.length > 0 && (best === undefined || shortestLiteral(literals) > shortestLiteral(best.literals))) best = { field, values: new Set(), literals };
   }
   return best;
 }
 
 /** The raw pre-filter for these rules, or why there is none (a rule that reads CloudTrail and is not indexed). */
 export function planPrefilter(rules: readonly CompiledDetectionRule[]): PrefilterPlan {
-  const byKey = new Map<string, Set<string>>();
+  const byKey = new Map<string, { values: Set<string>; literals: PrefilterLiteral[] }>();
   for (const rule of rules) {
     if (!sourcesOfRule(rule).includes('cloudtrail')) continue;
-    const field = fieldFor(rule);
-    if (field === undefined) return { reason: `rule ${rule.name ?? rule.title} (${rule.position.file}) requires no field value: it is tried on every record` };
-    const segments = field.split('.');
+    const requirement = requirementOf(rule);
+    if (requirement === undefined) return { reason: `rule ${rule.name ?? rule.title} (${rule.position.file}) requires no field value or substring: it is tried on every record` };
+    const segments = requirement.field.split('.');
     for (let i = segments.length - 1; i >= 0; i--) {
       const key = segments.slice(i).join('.');
-      const set = byKey.get(key) ?? new Set<string>();
-      for (const value of rule.requiredValues.get(field) ?? []) set.add(value);
-      byKey.set(key, set);
+      const entry = byKey.get(key) ?? { values: new Set<string>(), literals: [] };
+      for (const value of requirement.values) entry.values.add(value);
+      for (const literal of requirement.literals) {
+        if (!entry.literals.some((known) => known.text === literal.text && known.caseSensitive === literal.caseSensitive)) entry.literals.push(literal);
+      }
+      byKey.set(key, entry);
     }
   }
-  return { prefilter: { keys: [...byKey].map(([key, values]) => ({ key: Buffer.from(JSON.stringify(key), 'utf8'), values })) } };
+  return { prefilter: { keys: [...byKey].map(([key, { values, literals }]) => ({ key: Buffer.from(JSON.stringify(key), 'utf8'), values, literals })) } };
 }
 
 const QUOTE = 0x22;
@@ -97,18 +131,18 @@ export type RecordSpans = Int32Array;
 interface KeyTable {
   /** Bit n set: some key is n bytes long (n < 32). */
   lengths: number;
-  keys: ReadonlyArray<{ bytes: Buffer; values: ReadonlySet<string> }>;
+  keys: ReadonlyArray<{ bytes: Buffer; entry: PrefilterKey }>;
 }
 
 function keyTable(prefilter: RawPrefilter): KeyTable {
   let lengths = 0;
-  const keys: Array<{ bytes: Buffer; values: ReadonlySet<string> }> = [];
-  for (const { key, values } of prefilter.keys) {
+  const keys: Array<{ bytes: Buffer; entry: PrefilterKey }> = [];
+  for (const entry of prefilter.keys) {
     // Without the quotes: the scan compares string contents.
-    const bytes = key.subarray(1, key.length - 1);
+    const bytes = entry.key.subarray(1, entry.key.length - 1);
     if (bytes.length >= 32) lengths = -1;
     else if (lengths !== -1) lengths |= 1 << bytes.length;
-    keys.push({ bytes, values });
+    keys.push({ bytes, entry });
   }
   return { lengths, keys };
 }
@@ -116,21 +150,25 @@ function keyTable(prefilter: RawPrefilter): KeyTable {
 const tables = new WeakMap<RawPrefilter, KeyTable>();
 
 /** The pre-filter key whose text is buf[start, end), if any. */
-function keyAt(table: KeyTable, buf: Buffer, start: number, end: number): ReadonlySet<string> | undefined {
+function keyAt(table: KeyTable, buf: Buffer, start: number, end: number): PrefilterKey | undefined {
   const length = end - start;
-  for (const { bytes, values } of table.keys) {
+  for (const { bytes, entry } of table.keys) {
     if (bytes.length !== length) continue;
     let i = 0;
     while (i < length && bytes[i] === buf[start + i]) i++;
-    if (i === length) return values;
+    if (i === length) return entry;
   }
   return undefined;
 }
 
-/** Lowercased text of an ASCII string buf[start, end); undefined when it holds other bytes. */
-function asciiLower(buf: Buffer, start: number, end: number): string | undefined {
-  for (let i = start; i < end; i++) if ((buf[i] as number) >= 0x80) return undefined;
-  return buf.toString('latin1', start, end).toLowerCase();
+/** True when the string value buf[start, end) after this key may satisfy a rule: not all ASCII, a wanted value, or holding a literal. */
+export function valueWanted(entry: PrefilterKey, buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if ((buf[i] as number) >= 0x80) return true;
+  const text = buf.toString('latin1', start, end);
+  const lower = text.toLowerCase();
+  if (entry.values.has(lower)) return true;
+  for (const literal of entry.literals) if ((literal.caseSensitive ? text : lower).includes(literal.text)) return true;
+  return false;
 }
 
 /**
@@ -167,7 +205,7 @@ export function scanRecords(buf: Buffer, prefilter: RawPrefilter): RecordSpans |
       // The next string is an object key (after `{` or after `,` inside an object).
       let keyNext = false;
       // The values wanted for the value about to be read (it follows a pre-filter key).
-      let wanted: ReadonlySet<string> | undefined;
+      let wanted: PrefilterKey | undefined;
       for (;;) {
         if (i >= n) return undefined;
         const c = buf[i] as number;
@@ -203,8 +241,7 @@ export function scanRecords(buf: Buffer, prefilter: RawPrefilter): RecordSpans |
               const length = close - i - 1;
               if (lengths === -1 || (length < 32 && (lengths & (1 << length)) !== 0)) wanted = keyAt(table, buf, i + 1, close);
             } else if (wanted !== undefined) {
-              const text = asciiLower(buf, i + 1, close);
-              if (text === undefined || wanted.has(text)) parse = 1;
+              if (valueWanted(wanted, buf, i + 1, close)) parse = 1;
               wanted = undefined;
             }
           }

@@ -11,6 +11,7 @@ export function fakeRule(options: {
   product?: string;
   tags?: string[];
   requiredValues?: Record<string, string[]>;
+  requiredSubstrings?: Record<string, Array<{ text: string; caseSensitive: boolean }>>;
   match: (record: LogRecord) => boolean;
 }): CompiledDetectionRule {
   return {
@@ -26,6 +27,7 @@ export function fakeRule(options: {
     logsource: { product: options.product ?? 'aws', ...(options.service === undefined ? {} : { service: options.service }) },
     match: options.match,
     requiredValues: new Map(Object.entries(options.requiredValues ?? {}).map(([field, values]) => [field, new Set(values)])),
+    requiredSubstrings: new Map(Object.entries(options.requiredSubstrings ?? {})),
     fields: [],
     source: {},
   };
