@@ -114,6 +114,13 @@ export function isJsonContent(plain: Buffer): boolean {
   return false;
 }
 
+/**
+ * The JSON text of each record the pre-filter parsed on its own, so that a scan worker
+ * forwards that text instead of serialising the record again (JSON.parse of either gives the
+ * same value).
+ */
+export const recordTexts = new WeakMap<object, string>();
+
 function memoryUnit(uri: string, plain: Buffer): InputUnit {
   return { uri, size: plain.length, open: () => Readable.from([plain], { objectMode: false }) };
 }
@@ -132,14 +139,16 @@ function prefiltered(uri: string, plain: Buffer, prefilter: RawPrefilter, option
     // The first record is always parsed: it decides that the file is CloudTrail.
     if (!wanted && k > 0) continue;
     let record: unknown;
+    const text = plain.toString('utf8', spans[3 * k], spans[3 * k + 1]);
     try {
-      record = JSON.parse(plain.toString('utf8', spans[3 * k], spans[3 * k + 1]));
+      record = JSON.parse(text);
     } catch {
       return undefined;
     }
     if (k === 0 && !isCloudTrailRecord(record)) return undefined;
     if (!wanted) continue;
     const value = record as Record<string, unknown>;
+    recordTexts.set(value, text);
     out.push({ source: 'cloudtrail', time: cloudTrailEventTime(value), record: value, origin: { uri, index: k } });
   }
   options.stats.records += count;

@@ -11,7 +11,7 @@ import type { DecodeStats } from '../formats/types.ts';
 import type { Envelope } from './envelope.ts';
 import { inRange } from './time-range.ts';
 import type { Detector } from './detector.ts';
-import { decodeUnitBytes, gunzipUnitBytes, isJsonContent } from './worker-file.ts';
+import { decodeUnitBytes, gunzipUnitBytes, isJsonContent, recordTexts } from './worker-file.ts';
 import type { UnitJob, UnitResult, WorkerInit } from './worker-protocol.ts';
 import { workerDetector } from './worker-recipe.ts';
 
@@ -23,6 +23,17 @@ function asBuffer(bytes: Uint8Array): Buffer {
 function transferable(bytes: Buffer): Uint8Array {
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes;
   return new Uint8Array(bytes);
+}
+
+/** The envelopes as one JSON array; a record the pre-filter parsed on its own is sent as the text it came from. */
+function envelopesJson(envelopes: readonly Envelope[]): string {
+  const parts = new Array<string>(envelopes.length);
+  for (let i = 0; i < envelopes.length; i++) {
+    const envelope = envelopes[i] as Envelope;
+    const text = recordTexts.get(envelope.record);
+    parts[i] = text === undefined ? JSON.stringify(envelope) : `{"source":${JSON.stringify(envelope.source)},"origin":${JSON.stringify(envelope.origin)},"record":${text}}`;
+  }
+  return `[${parts.join(',')}]`;
 }
 
 async function main(): Promise<void> {
@@ -59,7 +70,7 @@ async function main(): Promise<void> {
     }
     const times = new Float64Array(envelopes.length);
     for (let i = 0; i < envelopes.length; i++) times[i] = (envelopes[i] as Envelope).time;
-    return { kind: 'done', seq: job.seq, envelopes: JSON.stringify(envelopes), times, stats, errors, outsideTimeRange };
+    return { kind: 'done', seq: job.seq, envelopes: envelopesJson(envelopes), times, stats, errors, outsideTimeRange };
   };
 
   let queue = Promise.resolve();
