@@ -15,13 +15,13 @@
  * units whose gzip is damaged (streamed, so the records before the damage are read), and the
  * first units while no worker has loaded its rules yet.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { WorkerOptions } from 'node:worker_threads';
 import type { InputUnit } from '../sources/types.ts';
 import type { Envelope } from './envelope.ts';
 import { expandInputs } from '../sources/index.ts';
 import { prepareUnit, readUnitBytes } from './worker-file.ts';
+import { scanWorkerModule } from './worker-module.ts';
 import type { UnitBytes } from './worker-file.ts';
 import type { UnitJob, UnitResult, WorkerInit } from './worker-protocol.ts';
 import type { ScanRun } from './scan.ts';
@@ -36,26 +36,11 @@ type Deferred = Extract<UnitResult, { kind: 'defer' }>;
 /** What the main thread applies for one unit, in input order. */
 type Outcome = { kind: 'main'; bytes: UnitBytes } | Done | Deferred;
 
-/** Where tsx's loader API is (import.meta.resolve is behind a flag before Node 20.6). */
-function tsxApiUrl(): string {
-  try {
-    return import.meta.resolve('tsx/esm/api');
-  } catch {
-    return pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href;
-  }
-}
-
-/** The worker module, started through tsx when the sources run as TypeScript. */
-function startWorker(init: WorkerInit): Worker {
+function workerOptions(init: WorkerInit): WorkerOptions {
   // A file's parsed records (tens of MB) stay live while they are matched: with V8's default
   // young generation, they are copied and promoted over and over (a quarter of the CPU goes
   // to the collector). A larger one lets a file's records die young.
-  const options = { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } };
-  const entry = new URL('./worker-thread.ts', import.meta.url);
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker-thread.js', import.meta.url), options);
-  const tsx = tsxApiUrl();
-  const bootstrap = `import { register } from ${JSON.stringify(tsx)};\nregister();\nawait import(${JSON.stringify(entry.href)});\n`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), options);
+  return { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } };
 }
 
 class ScanWorker {
@@ -63,28 +48,33 @@ class ScanWorker {
   /** Rules loaded, taking units. */
   ready = false;
   private readonly waiting = new Map<number, { resolve: (result: Done | Deferred) => void; reject: (error: Error) => void }>();
-  private readonly worker: Worker;
+  /** Started once the worker module is ready (worker-module.ts); jobs posted before wait for it. */
+  private readonly worker: Promise<Worker>;
 
-  constructor(init: WorkerInit, onFailure: (error: Error) => void) {
-    this.worker = startWorker(init);
-    this.worker.on('message', (message: UnitResult) => {
-      if (message.kind === 'ready') {
-        this.ready = true;
-        return;
-      }
-      if (message.kind === 'failed') {
-        onFailure(new Error(`a scan worker failed: ${message.message}`));
-        return;
-      }
-      const waiter = this.waiting.get(message.seq);
-      this.waiting.delete(message.seq);
-      this.inFlight--;
-      waiter?.resolve(message);
+  constructor(init: WorkerInit, module: Promise<URL>, onFailure: (error: Error) => void) {
+    this.worker = module.then((url) => {
+      const worker = new Worker(url, workerOptions(init));
+      worker.on('message', (message: UnitResult) => {
+        if (message.kind === 'ready') {
+          this.ready = true;
+          return;
+        }
+        if (message.kind === 'failed') {
+          onFailure(new Error(`a scan worker failed: ${message.message}`));
+          return;
+        }
+        const waiter = this.waiting.get(message.seq);
+        this.waiting.delete(message.seq);
+        this.inFlight--;
+        waiter?.resolve(message);
+      });
+      worker.on('error', (error) => onFailure(error));
+      worker.on('exit', (code) => {
+        if (this.waiting.size > 0) onFailure(new Error(`a scan worker exited (code ${code}) with ${this.waiting.size} units unfinished`));
+      });
+      return worker;
     });
-    this.worker.on('error', (error) => onFailure(error));
-    this.worker.on('exit', (code) => {
-      if (this.waiting.size > 0) onFailure(new Error(`a scan worker exited (code ${code}) with ${this.waiting.size} units unfinished`));
-    });
+    this.worker.catch((error: unknown) => onFailure(error instanceof Error ? error : new Error(String(error))));
   }
 
   run(seq: number, uri: string, raw: Buffer): Promise<Done | Deferred> {
@@ -95,7 +85,7 @@ class ScanWorker {
     const job: UnitJob = { seq, uri, raw: bytes };
     return new Promise((resolve, reject) => {
       this.waiting.set(seq, { resolve, reject });
-      this.worker.postMessage(job, [bytes.buffer as ArrayBuffer]);
+      void this.worker.then((worker) => worker.postMessage(job, [bytes.buffer as ArrayBuffer]), () => {});
     });
   }
 
@@ -107,7 +97,8 @@ class ScanWorker {
 
   async close(): Promise<void> {
     this.waiting.clear();
-    await this.worker.terminate();
+    const worker = await this.worker.catch(() => undefined);
+    await worker?.terminate();
   }
 }
 
@@ -121,7 +112,8 @@ export async function scanParallel(run: ScanRun, count: number, mainThreadWhileB
     for (const worker of workers) worker.abandon(failure);
   };
   const workers: ScanWorker[] = [];
-  for (let i = 0; i < count; i++) workers.push(new ScanWorker(init, fail));
+  const module = scanWorkerModule();
+  for (let i = 0; i < count; i++) workers.push(new ScanWorker(init, module, fail));
   const queue: Array<{ unit: InputUnit; outcome: Promise<Outcome> }> = [];
   let seq = 0;
 
