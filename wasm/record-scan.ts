@@ -10,9 +10,10 @@
  *   literal bytes; 1 `"`; 2 `{`; 3 `[`; 4 `}`; 5 `]`; 9 anything else), then 512 bytes of
  *   bracket stack, then at tables + 1024 the keys: count, lengths mask (bit n: some key is n
  *   bytes long, -1: some key is 32 bytes or longer), and per key 4 words: key bytes offset,
- *   key length, values offset, literals offset. A values list is a count and (offset, length)
- *   pairs of lowercased values; a literals list a count and (offset, length, case-sensitive)
- *   triples.
+ *   key length, values offset, literals offset. A values list is 65 bucket starts (bucket b:
+ *   the values of byte length b, the last one those of 63 bytes or more; start 64 is the
+ *   count) and then (offset, length) pairs of lowercased values, in bucket order; a literals
+ *   list is a count and (offset, length, case-sensitive) triples.
  * - the input at `input`, `n` bytes, followed by at least 16 bytes of `"` (the SIMD string
  *   search stops there without a bounds test per block);
  * - the output at `spans`: per record its start, end and 1 when it must be parsed.
@@ -28,6 +29,8 @@ const COLON: u32 = 0x3a;
 const MAX_DEPTH: i32 = 512;
 const STACK: usize = 256;
 const KEYS: usize = 1024;
+/** Values are bucketed by byte length: 0 to 62, and 63 or more. */
+const VALUE_BUCKETS: i32 = 64;
 
 /** Not exactly one `{"Records":[...]}` document: the caller decodes the file the ordinary way. */
 const NOT_A_RECORDS_DOCUMENT: i32 = -1;
@@ -62,13 +65,20 @@ function keyAt(tables: usize, start: usize, length: i32): i32 {
 
 /** True when the string value [start, start + length) of key k may satisfy a rule: parse the record. */
 function valueWanted(tables: usize, k: i32, start: usize, length: i32): bool {
-  for (let i = 0; i < length; i++) if (byteAt(start + <usize>i) >= 0x80) return true;
+  // Not all ASCII: 16 bytes at a time (the high bits), the bytes past the value masked off.
+  for (let i = 0; i < length; i += 16) {
+    let high = i8x16.bitmask(v128.load(start + <usize>i));
+    if (length - i < 16) high &= (1 << (length - i)) - 1;
+    if (high != 0) return true;
+  }
   const entry = tables + KEYS + 8 + <usize>(16 * k);
   const values = tables + <usize>load<i32>(entry, 8);
-  const valueCount = load<i32>(values);
-  for (let v = 0; v < valueCount; v++) {
-    if (load<i32>(values + 8 + <usize>(8 * v)) != length) continue;
-    const value = tables + <usize>load<i32>(values + 4 + <usize>(8 * v));
+  const bucket = length < VALUE_BUCKETS - 1 ? length : VALUE_BUCKETS - 1;
+  const pairs = values + <usize>(4 * (VALUE_BUCKETS + 1));
+  const last = load<i32>(values + <usize>(4 * (bucket + 1)));
+  for (let v = load<i32>(values + <usize>(4 * bucket)); v < last; v++) {
+    if (load<i32>(pairs + 4 + <usize>(8 * v)) != length) continue;
+    const value = tables + <usize>load<i32>(pairs + <usize>(8 * v));
     let i = 0;
     while (i < length && <u32>load<u8>(value + <usize>i) == lower(byteAt(start + <usize>i))) i++;
     if (i == length) return true;
@@ -80,11 +90,25 @@ function valueWanted(tables: usize, k: i32, start: usize, length: i32): bool {
     const literal = tables + <usize>load<i32>(at);
     const literalLength = load<i32>(at, 4);
     const cased = load<i32>(at, 8) != 0;
-    for (let from = 0; from + literalLength <= length; from++) {
-      let i = 0;
-      if (cased) while (i < literalLength && load<u8>(literal + <usize>i) == load<u8>(start + <usize>(from + i))) i++;
-      else while (i < literalLength && <u32>load<u8>(literal + <usize>i) == lower(byteAt(start + <usize>(from + i)))) i++;
-      if (i == literalLength) return true;
+    if (literalLength == 0) return true;
+    // Where the literal's first byte (either case, unless cased) is, 16 positions at a time.
+    const first = <u32>load<u8>(literal);
+    const firstUpper = !cased && first - 0x61 < 26 ? first - 0x20 : first;
+    const firsts = i8x16.splat(<i8>first);
+    const firstsUpper = i8x16.splat(<i8>firstUpper);
+    const positions = length - literalLength + 1;
+    for (let block = 0; block < positions; block += 16) {
+      const bytes = v128.load(start + <usize>block);
+      let hits = i8x16.bitmask(v128.or(i8x16.eq(bytes, firsts), i8x16.eq(bytes, firstsUpper)));
+      if (positions - block < 16) hits &= (1 << (positions - block)) - 1;
+      while (hits != 0) {
+        const from = block + <i32>ctz(hits);
+        let i = 1;
+        if (cased) while (i < literalLength && load<u8>(literal + <usize>i) == load<u8>(start + <usize>(from + i))) i++;
+        else while (i < literalLength && <u32>load<u8>(literal + <usize>i) == lower(byteAt(start + <usize>(from + i)))) i++;
+        if (i == literalLength) return true;
+        hits &= hits - 1;
+      }
     }
   }
   return false;

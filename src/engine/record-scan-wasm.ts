@@ -38,6 +38,8 @@ const PADDING = 32;
 /** Where the key table starts in the tables region (wasm/record-scan.ts: KEYS). */
 const KEYS = 1024;
 const SPAN_BYTES = 12;
+/** Values by byte length: 0 to 62, and 63 or more (wasm/record-scan.ts). */
+const VALUE_BUCKETS = 64;
 
 /** Byte classes outside strings: 0 white space, `:`, `,`, number and literal bytes; 1 `"`; 2 `{`; 3 `[`; 4 `}`; 5 `]`; 9 anything else. */
 function byteClasses(): Uint8Array {
@@ -90,9 +92,16 @@ export function encodeTables(prefilter: RawPrefilter): Uint8Array {
 
 function keyWords(entry: PrefilterKey, key: Buffer, place: (bytes: Buffer) => number, words: (values: number[]) => Buffer): number[] {
   const keyAt = place(key);
-  const values = [...entry.values].map((value) => Buffer.from(value, 'utf8'));
+  // Bucketed by byte length (wasm/record-scan.ts: VALUE_BUCKETS), so a value is only compared with those of its length.
+  const bucketOf = (bytes: Buffer): number => Math.min(bytes.length, VALUE_BUCKETS - 1);
+  const values = [...entry.values].map((value) => Buffer.from(value, 'utf8')).sort((a, b) => bucketOf(a) - bucketOf(b));
+  const starts: number[] = [];
+  for (let bucket = 0, v = 0; bucket <= VALUE_BUCKETS; bucket++) {
+    while (v < values.length && bucketOf(values[v] as Buffer) < bucket) v++;
+    starts.push(v);
+  }
   const valueAt = values.map((value) => place(value));
-  const valuesAt = place(words([values.length, ...values.flatMap((value, i) => [valueAt[i] as number, value.length])]));
+  const valuesAt = place(words([...starts, ...values.flatMap((value, i) => [valueAt[i] as number, value.length])]));
   const literals = entry.literals.map((literal) => Buffer.from(literal.text, 'utf8'));
   const literalAt = literals.map((literal) => place(literal));
   const literalsAt = place(words([literals.length, ...literals.flatMap((literal, i) => [literalAt[i] as number, literal.length, entry.literals[i]?.caseSensitive === true ? 1 : 0])]));

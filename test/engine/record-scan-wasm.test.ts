@@ -30,6 +30,8 @@ const FILTERS: RawPrefilter[] = [
   prefilter([{ values: { 'userIdentity.type': ['root'] } }, { values: { eventSource: ['iam.amazonaws.com'] } }]),
   prefilter([{ values: { eventName: ['getobject'] } }, { literals: { 'userIdentity.arn': [{ text: ':assumed-role/aws:', caseSensitive: true }] } }]),
   prefilter([{ literals: { sourceIPAddress: [{ text: 'internal', caseSensitive: false }, { text: '203.0.113.', caseSensitive: true }] } }]),
+  // Values of every length bucket, the last one (63 bytes or more) shared by different lengths.
+  prefilter([{ values: { eventName: ['a'.repeat(62), 'b'.repeat(63), 'c'.repeat(64), 'd'.repeat(90), 'x', ''] } }]),
   // A key of 32 bytes or more: every key is looked up.
   prefilter([{ values: { 'requestParameters.aVeryLongParameterNameIndeed1234': ['x'] } }]),
 ];
@@ -84,6 +86,7 @@ test('the same spans as the reference scan: hand-written cases', () => {
     '{"Records":[{"eventVersion":"1.09","eventName":"StopLogging"},{"eventName":"DescribeInstances","x":{"eventName":"nested"}}, {"eventName" : "deletetrail"}]}\n',
     '{"Records":[{"eventName":["StopLogging"]},{"eventName":{"a":1}},{"eventName":12},{"eventName":null},{"a":"x\\"y"},{"eventName":"Stop\\u004cogging"},{"eventName":"Ünïcode"}]}',
     '{"Records":[{"userIdentity":{"type":"Root","arn":"arn:aws:sts::1:assumed-role/aws:x/y"}},{"userIdentity.type":"ROOT"},{"resources":[{"type":"root"}]}]}',
+    `{"Records":[${['', 'x', 'X', 'y', 'a'.repeat(62), 'A'.repeat(62), 'a'.repeat(63), 'b'.repeat(62), 'b'.repeat(63), 'B'.repeat(63), 'b'.repeat(64), 'c'.repeat(64), 'c'.repeat(63), 'd'.repeat(90), 'd'.repeat(91)].map((name) => `{"eventName":"${name}"}`).join(',')}]}`,
     '{"Records":[{"sourceIPAddress":"AWS Internal"},{"sourceIPAddress":"aws internal"},{"sourceIPAddress":"203.0.113.7"},{"sourceIPAddress":"198.51.100.1"}]}',
     // Damaged or not a Records document: both give up.
     '{"Records":[{"a":1}',
