@@ -9,9 +9,9 @@
  *
  * Two ways in, one behaviour:
  * - line(): the fast path over the scanner's FlowLineView, used when no Sigma rule reads flow
- *   records, so no record object is built. An address is read as a 32-bit integer from the
- *   bytes and tested against the index's /24 filter (mayMatchIPv4) before any lookup; only a
- *   hit reads the other fields, as strings.
+ *   records, so no record object is built. The scanner parses the address columns to 32-bit
+ *   integers as it splits the line; each is tested against a /16 bitmap and the index's /24
+ *   filter (mayMatchIPv4) before any lookup; only a hit reads the other fields, as strings.
  * - record(): the same over a decoded record (Parquet, or text when Sigma rules need records).
  */
 import type { Alert, AlertCti, AlertFlow, AlertOptions } from './alert.ts';
@@ -49,32 +49,6 @@ export interface FlowCtiStats {
   records: number;
   /** Address matches (a record can match on several fields). */
   matches: number;
-}
-
-/**
- * `a.b` of an IPv4 address in bytes [s, e) as `a * 256 + b`, the index of its /16; -1 when the
- * bytes do not start like an IPv4 address (IPv6, `-`). The rest is not validated here.
- */
-function firstTwoOctets(buf: Buffer, s: number, e: number): number {
-  let value = 0;
-  let octet = 0;
-  let digits = 0;
-  for (let p = s; p < e; p++) {
-    const c = (buf[p] as number) - 48;
-    if (c >= 0 && c <= 9) {
-      octet = octet * 10 + c;
-      if (++digits > 3 || octet > 255) return -1;
-    } else if (c === -2 && digits > 0) {
-      // '.'
-      if (value > 0) return (value - 1) * 256 + octet;
-      value = octet + 1;
-      octet = 0;
-      digits = 0;
-    } else {
-      return -1;
-    }
-  }
-  return -1;
 }
 
 /** The four address fields, each with its side and the field across from it. */
@@ -192,14 +166,15 @@ export class FlowCtiMatcher {
     let hits: { field: number; indicators: Indicator[]; text: string }[] | undefined;
     for (let k = 0; k < columns.length; k++) {
       const column = columns[k] as number;
-      // Most flow addresses are private or AWS's own, which feeds rarely list: the first two
-      // octets and the /16 bits (8 KiB, L1-resident) reject them without parsing the rest.
-      const prefix = firstTwoOctets(view.buf, view.fieldStart(column), view.fieldEnd(column));
+      // The scanner parsed the address columns to integers while splitting the line. Most flow
+      // addresses are private or AWS's own, which feeds rarely list: the /16 bits (8 KiB,
+      // L1-resident) reject them before the index's /24 filter.
+      const u32 = view.ipv4(column);
       let indicators: Indicator[];
-      if (prefix >= 0) {
+      if (u32 >= 0) {
+        const prefix = u32 >>> 16;
         if (((slash16[prefix >>> 5] as number) & (1 << (prefix & 31))) === 0) continue;
-        const u32 = view.ipv4(column);
-        if (u32 < 0 || !this.index.mayMatchIPv4(u32)) continue;
+        if (!this.index.mayMatchIPv4(u32)) continue;
         indicators = this.index.lookupIPv4(u32);
       } else if (this.hasIPv6 && view.isIPv6(column)) {
         indicators = this.index.lookupIp(view.text(column) ?? '');

@@ -8,7 +8,7 @@
 import type { Envelope } from './envelope.ts';
 import type { FlowCtiMatcher } from './cti-flow.ts';
 import type { FlowPrefilter } from './flow-prefilter.ts';
-import type { TimeRange } from './scan.ts';
+import type { TimeRange } from './time-range.ts';
 import type { FlowLineTap } from '../formats/types.ts';
 import type { FlowLineView } from '../formats/vpcflow-scan.ts';
 

@@ -17,6 +17,8 @@ import { DEFAULT_FLOW_HEADER, isFlowHeaderTokens, makeFlowHeader, type FlowHeade
 const MAX_LINE_BYTES = 1 << 20;
 /** More fields than this on one line is not a flow log record. */
 const MAX_FIELDS = 256;
+/** Distinct header layouts whose generated functions are kept; past it, each header gets its own. */
+const MAX_CACHED_LAYOUTS = 256;
 
 const SPACE = 0x20;
 const CR = 0x0d;
@@ -87,7 +89,8 @@ const latin1: Latin1 =
 
 type RecordBuilder = (line: string, base: number, starts: Int32Array, ends: Int32Array, ints: Float64Array) => LogRecord;
 
-const builders = new WeakMap<FlowHeader, RecordBuilder>();
+/** By field names and integer flags (see fastLines: one function per layout, not per header line). */
+const builders = new Map<string, RecordBuilder>();
 
 /**
  * A record builder specialised for one header: one constant-key store per field, so V8 keeps
@@ -95,7 +98,8 @@ const builders = new WeakMap<FlowHeader, RecordBuilder>();
  * names are validated identifiers (`[a-z][a-z0-9-]*`) and are embedded as JSON strings.
  */
 function recordBuilder(header: FlowHeader): RecordBuilder {
-  let build = builders.get(header);
+  const key = JSON.stringify([header.fields, [...header.integer]]);
+  let build = builders.get(key);
   if (build) return build;
   const lines = ['const r = {};', 'let s = 0, e = 0;'];
   header.fields.forEach((field, i) => {
@@ -117,8 +121,147 @@ function recordBuilder(header: FlowHeader): RecordBuilder {
       return r;
     };
   }
-  builders.set(header, build);
+  if (builders.size < MAX_CACHED_LAYOUTS) builders.set(key, build);
   return build;
+}
+
+/** What the scanner does with a column's bytes while splitting the line. */
+const STRING = 0;
+const INTEGER = 1;
+/** srcaddr, dstaddr, pkt-srcaddr, pkt-dstaddr: parsed to a 32-bit integer when IPv4. */
+const ADDRESS = 2;
+const ADDRESS_FIELDS: ReadonlySet<string> = new Set(['srcaddr', 'dstaddr', 'pkt-srcaddr', 'pkt-dstaddr']);
+
+const columnKinds = new WeakMap<FlowHeader, Uint8Array>();
+
+/** Per column of the header (MAX_FIELDS long, STRING past its end): INTEGER, ADDRESS or STRING. */
+function kindsOf(header: FlowHeader): Uint8Array {
+  let kinds = columnKinds.get(header);
+  if (kinds !== undefined) return kinds;
+  kinds = new Uint8Array(MAX_FIELDS + 1);
+  header.fields.forEach((field, i) => {
+    if (i < MAX_FIELDS) kinds[i] = header.integer[i] === 1 ? INTEGER : ADDRESS_FIELDS.has(field) ? ADDRESS : STRING;
+  });
+  columnKinds.set(header, kinds);
+  return kinds;
+}
+
+/** Set by scanIPv4: the address it read, or -1. */
+let parsedIPv4 = -1;
+
+/**
+ * Reads the field at p (its first byte above 0x20) as a strict dotted quad (no leading zeros)
+ * into parsedIPv4, -1 when it is anything else; returns where the field ends.
+ */
+function scanIPv4(buf: Uint8Array, p: number): number {
+  let c = buf[p] as number;
+  let value = 0;
+  let ok = true;
+  for (let part = 0; ; part++) {
+    let d = c - 48;
+    if (d >>> 0 > 9) {
+      ok = false;
+      break;
+    }
+    let octet = d;
+    c = buf[++p] as number;
+    if (d !== 0) {
+      d = c - 48;
+      if (d >>> 0 <= 9) {
+        octet = octet * 10 + d;
+        c = buf[++p] as number;
+        d = c - 48;
+        if (d >>> 0 <= 9) {
+          octet = octet * 10 + d;
+          c = buf[++p] as number;
+        }
+      }
+    }
+    if (octet > 255) {
+      ok = false;
+      break;
+    }
+    value = (value << 8) | octet;
+    if (part === 3) {
+      if (c > SPACE) ok = false;
+      break;
+    }
+    if (c !== 0x2e) {
+      ok = false;
+      break;
+    }
+    c = buf[++p] as number;
+  }
+  while (c > SPACE) c = buf[++p] as number;
+  parsedIPv4 = ok ? value >>> 0 : -1;
+  return p;
+}
+
+/**
+ * The fast path for one line: `(buf, p, starts, ends, addrs)` splits the line starting at p
+ * when it has exactly the shape AWS writes (the header's fields, one space apart, the line
+ * ending right after the last one; integer columns digits only, at most 16, or `-`) and
+ * returns the position of its LF; anything else (a header line, other separators, a wrong
+ * field count, a bad integer) returns -1 and goes to the general scanLine, which decides.
+ */
+type FastLine = (buf: Uint8Array, p: number, starts: Int32Array, ends: Int32Array, addrs: Float64Array) => number;
+
+/**
+ * By column kinds, not by header object: every S3 object starts with its own header line, and a
+ * new function per object would run unoptimised until V8 compiled it again.
+ */
+const fastLines = new Map<string, FastLine>();
+
+/** Never fast: every line goes to scanLine. */
+const NO_FAST_LINE: FastLine = () => -1;
+
+/** scanIPv4 as generated code, inlined: reads the field at p into ADDR, leaves p and c at its end. */
+const IPV4_SOURCE = `{
+  let v = 0, ok = 1, d = 0, o = 0;
+  for (let part = 0; ; part++) {
+    d = c - 48;
+    if ((d >>> 0) > 9) { ok = 0; break; }
+    o = d; c = buf[++p];
+    if (d !== 0) { d = c - 48; if ((d >>> 0) <= 9) { o = o * 10 + d; c = buf[++p]; d = c - 48; if ((d >>> 0) <= 9) { o = o * 10 + d; c = buf[++p]; } } }
+    if (o > 255) { ok = 0; break; }
+    v = (v << 8) | o;
+    if (part === 3) { if (c > 32) ok = 0; break; }
+    if (c !== 46) { ok = 0; break; }
+    c = buf[++p];
+  }
+  while (c > 32) c = buf[++p];
+  ADDR = ok === 1 ? v >>> 0 : -1;
+}`;
+
+/** The fast path of a header, one straight-line block per column, generated once per header. */
+function fastLineOf(header: FlowHeader, kinds: Uint8Array): FastLine {
+  const count = header.fields.length;
+  if (count === 0 || count > MAX_FIELDS) return NO_FAST_LINE;
+  const key = kinds.subarray(0, count).join('');
+  let fast = fastLines.get(key);
+  if (fast !== undefined) return fast;
+  // A lowercase first byte may start a header line: scanLine decides.
+  const lines = ['let c = buf[p];', 'if (c >= 97 && c <= 122) return -1;', 'let f = 0;'];
+  for (let i = 0; i < count; i++) {
+    lines.push('if (c <= 32) return -1;', `starts[${i}] = p;`);
+    if (kinds[i] === INTEGER) {
+      lines.push('if (c === 45) { c = buf[++p]; } else { f = p; while (((c - 48) >>> 0) <= 9) c = buf[++p]; if (p === f || p - f > 16) return -1; }');
+    } else if (kinds[i] === ADDRESS) {
+      lines.push(IPV4_SOURCE.replace('ADDR', `addrs[${i}]`));
+    } else {
+      lines.push('do c = buf[++p]; while (c > 32);');
+    }
+    lines.push(`ends[${i}] = p;`);
+    lines.push(i < count - 1 ? 'if (c !== 32) return -1; c = buf[++p];' : 'if (c !== 10) return -1;');
+  }
+  lines.push('return p;');
+  try {
+    fast = new Function(`return function fastLine(buf, p, starts, ends, addrs) {\n'use strict';\n${lines.join('\n')}\n};`)() as FastLine;
+  } catch {
+    fast = NO_FAST_LINE;
+  }
+  if (fastLines.size < MAX_CACHED_LAYOUTS) fastLines.set(key, fast);
+  return fast;
 }
 
 class LineView implements FlowLineView {
@@ -134,16 +277,24 @@ class LineView implements FlowLineView {
   readonly starts = new Int32Array(MAX_FIELDS + 1);
   readonly ends = new Int32Array(MAX_FIELDS + 1);
   readonly ints = new Float64Array(MAX_FIELDS + 1);
+  /** ADDRESS columns: the IPv4 address as an unsigned 32-bit integer, -1 when not a dotted quad. */
+  readonly addrs = new Float64Array(MAX_FIELDS + 1);
+  kinds: Uint8Array;
+  fast: FastLine;
   builder: RecordBuilder;
 
   constructor(header: FlowHeader) {
     this.header = header;
     this.builder = recordBuilder(header);
+    this.kinds = kindsOf(header);
+    this.fast = fastLineOf(header, this.kinds);
   }
 
   setHeader(header: FlowHeader): void {
     this.header = header;
     this.builder = recordBuilder(header);
+    this.kinds = kindsOf(header);
+    this.fast = fastLineOf(header, this.kinds);
   }
 
   fieldStart(i: number): number {
@@ -171,13 +322,21 @@ class LineView implements FlowLineView {
     return this.text0().substring((this.starts[i] as number) - base, (this.ends[i] as number) - base);
   }
 
+  /** Integer columns are validated while splitting (digits only, at most 16, or `-`) and read here, on demand. */
   int(i: number): number {
     if (i < 0 || i >= this.fieldCount || this.header.integer[i] !== 1) return NaN;
-    return this.ints[i] as number;
+    const buf = this.buf;
+    const e = this.ends[i] as number;
+    let p = this.starts[i] as number;
+    if (buf[p] === DASH) return NaN;
+    let v = 0;
+    for (; p < e; p++) v = v * 10 + ((buf[p] as number) - 48);
+    return v;
   }
 
   ipv4(i: number): number {
     if (i < 0 || i >= this.fieldCount) return -1;
+    if (this.kinds[i] === ADDRESS) return this.addrs[i] as number;
     const buf = this.buf;
     const e = this.ends[i] as number;
     let p = this.starts[i] as number;
@@ -210,9 +369,14 @@ class LineView implements FlowLineView {
   }
 
   record(): LogRecord {
-    return this.builder(this.text0(), this.lineStart, this.starts, this.ends, this.ints);
+    const integer = this.header.integer;
+    const ints = this.ints;
+    for (let i = 0; i < this.fieldCount; i++) if (integer[i] === 1) ints[i] = this.int(i);
+    return this.builder(this.text0(), this.lineStart, this.starts, this.ends, ints);
   }
 }
+
+const LF_BYTE = Buffer.from([LF]);
 
 /**
  * Push-style scanner: feed it decompressed chunks in order, then call end(). Each good line
@@ -253,23 +417,30 @@ export class FlowLineScanner {
       if (this.carry.length + nl > MAX_LINE_BYTES) {
         this.dropLongLine();
         this.skipping = false;
-      } else {
-        const line = Buffer.concat([this.carry, chunk.subarray(0, nl)]);
+      } else if (this.skipping) {
         this.carry = undefined;
-        this.processLine(line, 0, line.length, visit);
-      }
-      pos = nl + 1;
-    }
-    while (pos < len) {
-      const nl = chunk.indexOf(LF, pos);
-      if (nl < 0) break;
-      if (nl - pos > MAX_LINE_BYTES) {
-        this.dropLongLine();
         this.skipping = false;
       } else {
-        this.processLine(chunk, pos, nl, visit);
+        // The line with its LF: scanLines needs it as the end mark.
+        const line = Buffer.concat([this.carry, chunk.subarray(0, nl + 1)]);
+        this.carry = undefined;
+        this.scanLines(line, 0, line.length - 1, visit);
       }
       pos = nl + 1;
+    } else if (this.skipping) {
+      // The rest of a line dropped as over-long at the end of the last chunk.
+      const nl = chunk.indexOf(LF);
+      if (nl >= 0) {
+        this.skipping = false;
+        pos = nl + 1;
+      }
+    }
+    if (pos < len && !this.skipping) {
+      const last = chunk.lastIndexOf(LF);
+      if (last >= pos) {
+        this.scanLines(chunk, pos, last, visit);
+        pos = last + 1;
+      }
     }
     if (pos < len) {
       this.carry = Buffer.from(chunk.subarray(pos));
@@ -279,9 +450,10 @@ export class FlowLineScanner {
 
   end(visit: Visit): void {
     if (this.carry !== undefined) {
-      const line = this.carry;
+      const line = Buffer.concat([this.carry, LF_BYTE]);
       this.carry = undefined;
-      this.processLine(line, 0, line.length, visit);
+      if (this.skipping) this.skipping = false;
+      else this.scanLines(line, 0, line.length - 1, visit);
     }
   }
 
@@ -299,59 +471,117 @@ export class FlowLineScanner {
     this.onError?.({ code: 'TH_INPUT_RECORD', message, location: `${this.uri}:${line}` });
   }
 
-  private processLine(buf: Buffer, s: number, e: number, visit: Visit): void {
-    if (this.skipping) {
-      this.skipping = false;
-      return;
+  /**
+   * The lines of buf[from..last], where buf[last] is a LF: every line ends with one, so the
+   * byte loops stop at a separator (every byte up to 0x20, LF included) without bounds tests.
+   * Each line is first tried by the header's generated fast path (see fastLineOf), which only
+   * accepts the shape AWS writes; any other line is split by scanLine, which reports it.
+   */
+  private scanLines(buf: Buffer, from: number, last: number, visit: Visit): void {
+    const view = this.view;
+    const stats = this.stats;
+    const starts = view.starts;
+    const ends = view.ends;
+    const addrs = view.addrs;
+    let fast = view.fast;
+    let expected = view.header.fields.length;
+    let p = from;
+    while (p <= last) {
+      const lf = fast(buf, p, starts, ends, addrs);
+      if (lf >= 0 && lf - p <= MAX_LINE_BYTES) {
+        view.buf = buf;
+        view.fieldCount = expected;
+        view.line = ++stats.lines;
+        view.lineStart = p;
+        view.lineEnd = lf;
+        view.lineText = undefined;
+        stats.records++;
+        visit(view);
+        p = lf + 1;
+        continue;
+      }
+      p = this.scanLine(buf, p, visit);
+      // A header line may have replaced the header.
+      fast = view.fast;
+      expected = view.header.fields.length;
     }
-    const lineNo = ++this.stats.lines;
-    if (e > s && buf[e - 1] === CR) e--;
+  }
+
+  /**
+   * One line from s (its LF at or before the block's last byte), any shape: fields split on
+   * runs of separators, integer columns checked for digits, address columns parsed to 32-bit
+   * integers; a malformed line is reported. Returns where the next line starts.
+   */
+  private scanLine(buf: Buffer, s: number, visit: Visit): number {
     const view = this.view;
     const starts = view.starts;
     const ends = view.ends;
-    const ints = view.ints;
-    const header = view.header;
-    const integer = header.integer;
-    const expected = header.fields.length;
-    // One pass: split on spaces/tabs (runs collapse) and parse integer columns as we go.
+    const addrs = view.addrs;
+    const kinds = view.kinds;
+    let p = s;
     let n = 0;
     let bad = -1;
-    let p = s;
-    while (p < e) {
-      let c = buf[p] as number;
-      if (c <= SPACE) {
-        p++;
-        continue;
-      }
+    let c = buf[p] as number;
+    for (;;) {
+      while (c <= SPACE && c !== LF) c = buf[++p] as number;
+      if (c === LF) break;
       if (n === MAX_FIELDS) {
-        this.report(lineNo, `more than ${MAX_FIELDS} fields: not a flow log record`);
-        return;
+        // More than MAX_FIELDS fields: find the line's end for its length.
+        const lf = buf.indexOf(LF, p);
+        if (lf - s > MAX_LINE_BYTES) {
+          this.dropLongLine();
+          this.skipping = false;
+        } else {
+          this.report(++this.stats.lines, `more than ${MAX_FIELDS} fields: not a flow log record`);
+        }
+        return lf + 1;
       }
-      const from = p;
-      if (n < expected && integer[n] === 1) {
-        let v = 0;
-        let digitsOnly = true;
-        do {
-          const d = c - 48;
-          if (d >>> 0 <= 9) v = v * 10 + d;
-          else digitsOnly = false;
-          if (++p === e) break;
-          c = buf[p] as number;
-        } while (c > SPACE);
-        if (digitsOnly && p - from <= 16) ints[n] = v;
-        else if (p - from === 1 && buf[from] === DASH) ints[n] = NaN;
-        else if (bad < 0) bad = n;
+      const fieldStart = p;
+      starts[n] = p;
+      const kind = kinds[n];
+      if (kind === INTEGER) {
+        while ((c - 48) >>> 0 <= 9) c = buf[++p] as number;
+        if (c > SPACE) {
+          // Not only digits: `-` alone is absent, anything else is not an integer.
+          if (bad < 0 && !(c === DASH && p === fieldStart && (buf[p + 1] as number) <= SPACE)) bad = n;
+          do c = buf[++p] as number;
+          while (c > SPACE);
+        } else if (p - fieldStart > 16 && bad < 0) {
+          bad = n;
+        }
+      } else if (kind === ADDRESS) {
+        const end = scanIPv4(buf, p);
+        addrs[n] = parsedIPv4;
+        p = end;
+        c = buf[p] as number;
       } else {
-        do {
-          if (++p === e) break;
-          c = buf[p] as number;
-        } while (c > SPACE);
+        do c = buf[++p] as number;
+        while (c > SPACE);
       }
-      starts[n] = from;
       ends[n] = p;
       n++;
     }
-    if (n === 0) return;
+    // p is at the line's LF.
+    if (p - s > MAX_LINE_BYTES) {
+      this.dropLongLine();
+      this.skipping = false;
+      return p + 1;
+    }
+    const lineNo = ++this.stats.lines;
+    let e = p;
+    if (n === 0) return p + 1;
+    if (e > s && buf[e - 1] === CR) e--;
+    this.finishLine(buf, s, e, n, bad, lineNo, visit);
+    return p + 1;
+  }
+
+  /** A split line: a header line, a malformed line (reported), or a record for the visitor. */
+  private finishLine(buf: Buffer, s: number, e: number, n: number, bad: number, lineNo: number, visit: Visit): void {
+    const view = this.view;
+    const starts = view.starts;
+    const ends = view.ends;
+    const header = view.header;
+    const expected = header.fields.length;
     view.buf = buf;
     view.fieldCount = n;
     view.line = lineNo;

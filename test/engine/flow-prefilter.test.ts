@@ -57,3 +57,56 @@ test('a plain indicator list among the inputs is skipped, not an error; other te
   const script = await decodeAll(memoryUnit('run.sh', '#!/bin/sh\necho hello\n'));
   assert.deepEqual(script.errors.map((e) => e.code), ['TH_INPUT_FORMAT']);
 });
+
+test('cidrConstraints: the |cidr selections the condition requires, nothing under not, or, of', async () => {
+  const { cidrConstraints } = await import('../../src/engine/flow-prefilter.ts');
+  const rule = (detection: Record<string, unknown>): { source: Record<string, unknown> } => ({ source: { detection } });
+  const ranges = (list: string[][]): number[] => list.flatMap(([a, b]) => [a, b].map((ip) => (ip as string).split('.').reduce((v, o) => v * 256 + Number(o), 0)));
+  assert.deepEqual(cidrConstraints(rule({ sel: { action: 'ACCEPT' }, priv: { 'dstaddr|cidr': ['10.0.0.0/8', '192.168.0.0/16', '2001:db8::/32'] }, condition: 'sel and priv' })), [
+    { field: 'dstaddr', v4: ranges([['10.0.0.0', '10.255.255.255'], ['192.168.0.0', '192.168.255.255']]) },
+  ]);
+  assert.deepEqual(cidrConstraints(rule({ one: { 'srcaddr|cidr': '198.51.100.7', 'dstaddr|cidr': '10.1.2.3/16' }, condition: ['one'] })), [
+    { field: 'srcaddr', v4: ranges([['198.51.100.7', '198.51.100.7']]) },
+    { field: 'dstaddr', v4: ranges([['10.1.0.0', '10.1.255.255']]) },
+  ]);
+  const none = [
+    { priv: { 'dstaddr|cidr': '10.0.0.0/8' }, sel: { action: 'ACCEPT' }, condition: 'sel and not priv' },
+    { priv: { 'dstaddr|cidr': '10.0.0.0/8' }, sel: { action: 'ACCEPT' }, condition: 'sel or priv' },
+    { priv: { 'dstaddr|cidr': '10.0.0.0/8' }, condition: '1 of priv*' },
+    { priv: [{ 'dstaddr|cidr': '10.0.0.0/8' }, { action: 'ACCEPT' }], condition: 'priv' },
+    { priv: { 'dstaddr|cidr|all': ['10.0.0.0/8', '10.1.0.0/16'] }, condition: 'priv' },
+    { priv: { 'dstaddr|cidr|expand': '%nets%' }, condition: 'priv' },
+    { priv: { 'dstaddr|cidr': 'not-a-network' }, condition: 'priv' },
+    { priv: { 'dstaddr|cidr': '10.0.0.0/8' }, condition: ['priv', 'priv'] },
+    { priv: { 'dstaddr|cidr': '10.0.0.0/8' }, condition: 'priv | count() > 5' },
+  ];
+  for (const detection of none) assert.deepEqual(cidrConstraints(rule(detection)), [], JSON.stringify(detection));
+  // An IPv6-only list still constrains: no IPv4 address lies in it.
+  assert.deepEqual(cidrConstraints(rule({ v6: { 'dstaddr|cidr': '2001:db8::/32' }, condition: 'v6' })), [{ field: 'dstaddr', v4: [] }]);
+});
+
+test('the prefilter drops lines whose address lies outside every network a rule requires', async () => {
+  const { rules } = await loadRuleSet({ paths: [RULES] });
+  const prefilter = FlowPrefilter.compile(rules);
+  assert.ok(prefilter !== undefined);
+  const header = 'version srcaddr dstaddr dstport protocol action';
+  const lines = [
+    '2 198.51.100.1 10.0.0.5 22 6 ACCEPT', // the rule's own case
+    '2 10.0.0.5 198.51.100.1 22 6 ACCEPT', // our host to an internet SSH server: to_private_address fails
+    '2 10.0.0.5 2001:db8::1 22 6 ACCEPT', // not a dotted quad: left to the rule
+    '2 10.0.0.5 - 22 6 ACCEPT',
+    '2 198.51.100.1 172.31.255.255 3389 6 ACCEPT',
+    '2 198.51.100.1 172.32.0.1 3389 6 ACCEPT',
+  ];
+  const may: boolean[] = [];
+  await scanFlowLines(Readable.from([Buffer.from(`${header}\n${lines.join('\n')}\n`)]), undefined, (view) => {
+    may.push(prefilter.mayMatch(view));
+  });
+  assert.deepEqual(may, [true, false, true, true, true, false]);
+  // A header holding the field twice: the record keeps the last column, so no network test.
+  may.length = 0;
+  await scanFlowLines(Readable.from([Buffer.from(`version srcaddr dstaddr dstport protocol action dstaddr\n2 198.51.100.1 198.51.100.2 22 6 ACCEPT 10.0.0.1\n`)]), undefined, (view) => {
+    may.push(prefilter.mayMatch(view));
+  });
+  assert.deepEqual(may, [true]);
+});

@@ -288,3 +288,79 @@ test('records that start with a lowercase word are not mistaken for headers', as
     { 'flow-direction': 'ingress' },
   ]);
 });
+
+test('lines of the shape AWS writes and any other shape split the same (fast and general paths)', async () => {
+  const INTEGERS = new Set([0, 5, 6, 7, 8, 9, 10, 11]);
+  const fields = DEFAULT_FLOW_HEADER.fields;
+  let seed = 11;
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return Math.floor((seed / 2 ** 32) * n);
+  };
+  const addresses = ['10.0.1.9', '198.51.100.7', '0.0.0.0', '255.255.255.255', '01.2.3.4', '1.2.3', '1.2.3.4.5', '256.1.1.1', '2001:db8::1', '-', '1.2.3.4x'];
+  const integers = ['2', '443', '0', '-', '1234567890123456'];
+  const badIntegers = ['12345678901234567', '4x3', '--', '1-2', 'x'];
+  const separators = ['  ', '\t', ' \t '];
+  const lines: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const values = fields.map((_, c) => (INTEGERS.has(c) ? ((rnd(60) === 0 ? badIntegers[rnd(badIntegers.length)] : integers[rnd(integers.length)]) as string) : c === 3 || c === 4 ? (addresses[rnd(addresses.length)] as string) : `v${c}-${rnd(5)}`));
+    // Most lines are well formed; some lose or gain a field.
+    if (rnd(20) === 0) values.pop();
+    if (rnd(20) === 0) values.push('extra');
+    let line = values.map((v, k) => (k === 0 ? v : `${rnd(40) === 0 ? separators[rnd(separators.length)] : ' '}${v}`)).join('');
+    if (rnd(20) === 0) line = ` ${line}`;
+    if (rnd(20) === 0) line = `${line} `;
+    if (rnd(20) === 0) line = `${line}\r`;
+    lines.push(line);
+  }
+  // The reference: split on runs of bytes up to 0x20, then the decoder's rules.
+  const expected: { records: Record<string, string | number>[]; errors: string[]; ips: number[][] } = { records: [], errors: [], ips: [] };
+  const strictIPv4 = (t: string): number => (/^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}$/.test(t) && t.split('.').every((o) => Number(o) <= 255) ? t.split('.').reduce((a, o) => a * 256 + Number(o), 0) : -1);
+  lines.forEach((line, k) => {
+    const tokens = line.split(/[ \t\r]+/).filter((t) => t !== ''); // the only separators generated
+    if (tokens.length !== fields.length) {
+      expected.errors.push(`mem.log:${k + 1} expected`);
+      return;
+    }
+    const bad = tokens.findIndex((t, c) => INTEGERS.has(c) && t !== '-' && !/^\d{1,16}$/.test(t));
+    if (bad >= 0) {
+      expected.errors.push(`mem.log:${k + 1} field ${fields[bad]}`);
+      return;
+    }
+    const record: Record<string, string | number> = {};
+    tokens.forEach((t, c) => {
+      if (t !== '-') record[fields[c] as string] = INTEGERS.has(c) ? Number(t) : t;
+    });
+    expected.records.push(record);
+    expected.ips.push([strictIPv4(tokens[3] as string), strictIPv4(tokens[4] as string)]);
+  });
+  assert.ok(expected.records.length > 1000 && expected.errors.length > 300, `${expected.records.length} records, ${expected.errors.length} errors`);
+  const bytes = Buffer.from(`${lines.join('\n')}\n`);
+  for (const size of [1, 7, 4096, bytes.length]) {
+    const records: unknown[] = [];
+    const ips: number[][] = [];
+    const errors: string[] = [];
+    await scanFlowLines(chunks(bytes, size), DEFAULT_FLOW_HEADER, (v) => {
+      records.push(v.record());
+      ips.push([v.ipv4(3), v.ipv4(4)]);
+    }, { uri: 'mem.log', onError: (e) => errors.push(`${e.location} ${e.message.split(' ').slice(0, 2).join(' ').replace(/ \d+$/, '')}`) });
+    assert.deepEqual(records, expected.records, `chunk size ${size}`);
+    assert.deepEqual(ips, expected.ips, `chunk size ${size}`);
+    assert.deepEqual(errors, expected.errors, `chunk size ${size}`);
+  }
+});
+
+test('every S3 object repeats the header line: the same layout reads the same from each', async () => {
+  const header = 'version srcaddr dstaddr dstport action';
+  const bytes = Buffer.from(`${header}\n2 10.0.0.1 198.51.100.7 443 ACCEPT\n${header}\n2 10.0.0.2 - - REJECT\nversion dstport srcaddr\n2 22 10.0.0.3\n`);
+  const seen: unknown[] = [];
+  const stats = await scanFlowLines(chunks(bytes), undefined, (v) => {
+    seen.push([v.line, v.ipv4(v.header.srcaddr), v.int(v.header.column('dstport')), v.record()]);
+  });
+  assert.deepEqual(stats, { lines: 6, records: 3, headers: 3, errors: 0 });
+  assert.deepEqual(seen, [
+    [2, 0x0a000001, 443, { version: 2, srcaddr: '10.0.0.1', dstaddr: '198.51.100.7', dstport: 443, action: 'ACCEPT' }],
+    [4, 0x0a000002, NaN, { version: 2, srcaddr: '10.0.0.2', action: 'REJECT' }],
+    [6, 0x0a000003, 22, { version: 2, dstport: 22, srcaddr: '10.0.0.3' }],
+  ]);
+});
