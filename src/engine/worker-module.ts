@@ -7,12 +7,17 @@
  * worker-thread.js.
  *
  * The bundle is self-contained (the packages it needs are inside it; the AWS SDK, which no
- * worker loads, stays outside), so it runs from a data: URL. `import.meta.url` in each source
- * becomes that source's own file URL, so relative files (the rules folder, the record-scan
- * WebAssembly) resolve as they do unbundled.
+ * worker loads, stays outside), so it runs from anywhere: it is written, with its source map,
+ * to the system's temporary folder under a name from its content hash, and a worker's stack
+ * traces name the TypeScript sources. `import.meta.url` in each source becomes that source's
+ * own file URL, so relative files (the rules folder, the record-scan WebAssembly) resolve as
+ * they do unbundled.
  */
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ENTRY = new URL('./worker-thread.ts', import.meta.url);
@@ -26,17 +31,24 @@ function tsxApiUrl(): string {
   }
 }
 
-function dataUrl(code: string): URL {
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
-
 /** The worker through tsx's loader. */
 function tsxBootstrap(): URL {
-  return dataUrl(`import { register } from ${JSON.stringify(tsxApiUrl())};\nregister();\nawait import(${JSON.stringify(ENTRY.href)});\n`);
+  return new URL(`data:text/javascript,${encodeURIComponent(`import { register } from ${JSON.stringify(tsxApiUrl())};\nregister();\nawait import(${JSON.stringify(ENTRY.href)});\n`)}`);
+}
+
+/** The bundled worker module and its source map. */
+export interface WorkerBundle {
+  code: string;
+  map: string;
+}
+
+/** Where bundles are written: the source map's paths are relative to it. */
+function bundleDir(): string {
+  return join(tmpdir(), `trailhound-${userInfo().uid}`);
 }
 
 /** The worker module bundled into one, or undefined when esbuild is not there or fails. */
-export async function bundleWorker(): Promise<string | undefined> {
+export async function bundleWorker(): Promise<WorkerBundle | undefined> {
   try {
     const esbuild = await import('esbuild');
     const result = await esbuild.build({
@@ -46,6 +58,8 @@ export async function bundleWorker(): Promise<string | undefined> {
       format: 'esm',
       target: 'node20',
       write: false,
+      outfile: join(bundleDir(), 'scan-worker.mjs'),
+      sourcemap: 'linked',
       logLevel: 'silent',
       external: ['@aws-sdk/*'],
       // CommonJS packages inside an ESM bundle call require() for Node's modules.
@@ -63,7 +77,28 @@ export async function bundleWorker(): Promise<string | undefined> {
         },
       ],
     });
-    return result.outputFiles[0]?.text;
+    const code = result.outputFiles.find((file) => file.path.endsWith('.mjs'))?.text;
+    const map = result.outputFiles.find((file) => file.path.endsWith('.map'))?.text;
+    return code === undefined || map === undefined ? undefined : { code, map };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the bundle where a worker can start from it (atomically: concurrent scans may write the same one). */
+async function writeBundle(bundle: WorkerBundle): Promise<URL | undefined> {
+  try {
+    const dir = bundleDir();
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const name = `scan-worker-${createHash('sha256').update(bundle.code).digest('hex').slice(0, 16)}.mjs`;
+    const file = join(dir, name);
+    const partial = `${file}.${process.pid}.tmp`;
+    await writeFile(`${partial}.map`, bundle.map);
+    await rename(`${partial}.map`, `${file}.map`);
+    // The bundle's own last line names scan-worker.mjs.map: point it at this name.
+    await writeFile(partial, bundle.code.replace(/\/\/# sourceMappingURL=scan-worker\.mjs\.map\s*$/, `//# sourceMappingURL=${name}.map\n`));
+    await rename(partial, file);
+    return pathToFileURL(file);
   } catch {
     return undefined;
   }
@@ -74,6 +109,8 @@ let cached: Promise<URL> | undefined;
 /** The URL to start scan workers from (built once per process). */
 export function scanWorkerModule(): Promise<URL> {
   if (!import.meta.url.endsWith('.ts')) return Promise.resolve(new URL('./worker-thread.js', import.meta.url));
-  cached ??= bundleWorker().then((code) => (code === undefined ? tsxBootstrap() : dataUrl(code)));
+  cached ??= bundleWorker()
+    .then((bundle) => (bundle === undefined ? undefined : writeBundle(bundle)))
+    .then((url) => url ?? tsxBootstrap());
   return cached;
 }

@@ -36,6 +36,9 @@ function envelopesJson(envelopes: readonly Envelope[]): string {
   return `[${parts.join(',')}]`;
 }
 
+// Started from the esbuild bundle (worker-module.ts), stack traces name the TypeScript sources.
+process.setSourceMapsEnabled(true);
+
 async function main(): Promise<void> {
   const port = parentPort;
   if (port === null) throw new Error('worker-thread.ts runs as a worker thread');

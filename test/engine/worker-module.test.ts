@@ -1,15 +1,18 @@
 /**
  * The scan worker bundle (src/engine/worker-module.ts): one self-contained module whose
- * relative files resolve as they do unbundled. Running it is tested by parallel-scan.test.ts,
- * whose workers start from it.
+ * relative files resolve as they do unbundled, and whose stack traces name the sources.
+ * Running it is tested by parallel-scan.test.ts, whose workers start from it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { bundleWorker, scanWorkerModule } from '../../src/engine/worker-module.ts';
 
 test('the worker bundles into one module with each source keeping its own import.meta.url', async () => {
-  const code = await bundleWorker();
-  assert.ok(code !== undefined, 'esbuild bundles the worker');
+  const bundle = await bundleWorker();
+  assert.ok(bundle !== undefined, 'esbuild bundles the worker');
+  const code = bundle.code;
   assert.doesNotMatch(code, /import\.meta\.url/);
   // The rules folder and the WebAssembly scan are found from their own modules' URLs.
   assert.match(code, /file:\/\/[^"]*\/src\/engine\/rule-set\.ts"/);
@@ -20,8 +23,27 @@ test('the worker bundles into one module with each source keeping its own import
   for (const specifier of imports) assert.match(specifier, /^(node:|@aws-sdk\/)/, specifier);
 });
 
-test('workers start from the bundle, built once per process', async () => {
+test('workers start from the bundle written beside its source map, built once per process', async () => {
   const first = scanWorkerModule();
   assert.equal(scanWorkerModule(), first);
-  assert.equal((await first).protocol, 'data:');
+  const url = await first;
+  assert.equal(url.protocol, 'file:');
+  assert.match(url.pathname, /\/scan-worker-[0-9a-f]{16}\.mjs$/);
+  const map = JSON.parse(readFileSync(new URL(`${url.href}.map`), 'utf8')) as { sources: string[] };
+  const source = map.sources.find((name) => name.endsWith('src/engine/worker-thread.ts'));
+  assert.ok(source !== undefined);
+  // The map's paths are relative to the bundle's folder and lead to the real sources.
+  assert.ok(readFileSync(new URL(source, url), 'utf8').includes('parentPort'));
+});
+
+test('a worker that fails reports a stack naming the TypeScript sources', async () => {
+  // Without a recipe the worker cannot build its detector, and says where.
+  const worker = new Worker(await scanWorkerModule(), { workerData: { range: {}, prefilter: false } });
+  const message = await new Promise<{ kind: string; message?: string }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
+  assert.equal(message.kind, 'failed');
+  assert.match(message.message ?? '', /src\/engine\/worker-recipe\.ts:\d+/);
 });
