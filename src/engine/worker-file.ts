@@ -31,8 +31,20 @@ export const WHOLE_UNIT_MAX_BYTES = 64 * 1024 * 1024;
 /** Nor is a unit that decompresses to more than this. */
 const WHOLE_UNIT_MAX_PLAIN_BYTES = 1024 * 1024 * 1024;
 
-/** Output chunk of the pooled gunzip. */
-const GUNZIP_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Bounds of gunzip's output chunk (gunzipChunkSize). */
+const GUNZIP_CHUNK_MIN_BYTES = 64 * 1024;
+const GUNZIP_CHUNK_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * zlib's output chunk for this gzip: the size its trailer announces (ISIZE, the last 4 bytes),
+ * so that the output is one buffer rather than chunks joined by a copy. Bounded, as a trailer
+ * may lie (or a file hold several gzip members); a wrong guess only costs more chunks.
+ */
+export function gunzipChunkSize(raw: Buffer): number {
+  const announced = raw.length >= 18 ? raw.readUInt32LE(raw.length - 4) : 0;
+  // One byte more than the output: a chunk filled exactly would make zlib start another.
+  return Math.min(Math.max(announced + 1, GUNZIP_CHUNK_MIN_BYTES), GUNZIP_CHUNK_MAX_BYTES);
+}
 
 /** A unit's bytes as stored (`raw`, maybe gzip) or decompressed (`plain`); none: stream it. */
 export interface UnitBytes {
@@ -51,6 +63,11 @@ function isGzip(bytes: Buffer): boolean {
 export async function readUnitBytes(unit: InputUnit): Promise<UnitBytes> {
   if (unit.size === undefined || unit.size > WHOLE_UNIT_MAX_BYTES) return {};
   try {
+    if (unit.readAll !== undefined) {
+      // One buffer, not a stream's chunks joined by a copy (less memory churn, fewer collections).
+      const raw = await unit.readAll();
+      return raw.length > WHOLE_UNIT_MAX_BYTES ? {} : { raw };
+    }
     const stream = await unit.open();
     const chunks: Buffer[] = [];
     let size = 0;
@@ -85,7 +102,7 @@ function plainOf(raw: Buffer, gunzipped: () => Buffer): UnitBytes {
 export function gunzipUnitBytes(bytes: UnitBytes): UnitBytes {
   if (bytes.raw === undefined) return bytes;
   const raw = bytes.raw;
-  return plainOf(raw, () => gunzipSync(raw, { maxOutputLength: WHOLE_UNIT_MAX_PLAIN_BYTES }));
+  return plainOf(raw, () => gunzipSync(raw, { maxOutputLength: WHOLE_UNIT_MAX_PLAIN_BYTES, chunkSize: gunzipChunkSize(raw) }));
 }
 
 /** Reads and gunzips a unit ahead of decoding it (gunzip in zlib's thread pool). Never rejects. */
@@ -95,7 +112,7 @@ export async function prepareUnit(unit: InputUnit): Promise<UnitBytes> {
   let plain: Buffer;
   try {
     // Large output chunks: each chunk is a round trip between the pool and this thread.
-    plain = await gunzipAsync(raw, { maxOutputLength: WHOLE_UNIT_MAX_PLAIN_BYTES, chunkSize: GUNZIP_CHUNK_BYTES });
+    plain = await gunzipAsync(raw, { maxOutputLength: WHOLE_UNIT_MAX_PLAIN_BYTES, chunkSize: gunzipChunkSize(raw) });
   } catch {
     return {};
   }

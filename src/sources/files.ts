@@ -8,7 +8,7 @@
  * devices); a path named explicitly may be any readable file, a FIFO included.
  */
 import { createReadStream, type Dirent, type Stats } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LocatedError } from '../errors.ts';
 import { inputReadError } from './read-error.ts';
@@ -18,7 +18,10 @@ type OnError = (error: LocatedError) => void;
 
 function fileUnit(path: string, stats: Stats): InputUnit {
   const unit: InputUnit = { uri: path, open: () => createReadStream(path) };
-  if (stats.isFile()) unit.size = stats.size;
+  if (stats.isFile()) {
+    unit.size = stats.size;
+    unit.readAll = () => readFile(path);
+  }
   return unit;
 }
 

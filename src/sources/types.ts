@@ -12,6 +12,8 @@ export interface InputUnit {
   size?: number;
   /** Opens the raw byte stream (still compressed if the input is). */
   open(): Readable | Promise<Readable>;
+  /** The whole raw input in one buffer, where the source reads it at once (a regular local file). */
+  readAll?(): Promise<Buffer>;
 }
 
 /**

@@ -11,12 +11,17 @@ import type { DecodeStats } from '../../src/formats/types.ts';
 import type { Envelope } from '../../src/engine/envelope.ts';
 import type { LocatedError } from '../../src/errors.ts';
 import type { InputUnit } from '../../src/sources/types.ts';
-import { decodeUnitBytes, gunzipUnitBytes, prepareUnit, readUnitBytes } from '../../src/engine/worker-file.ts';
+import { decodeUnitBytes, gunzipChunkSize, gunzipUnitBytes, prepareUnit, readUnitBytes } from '../../src/engine/worker-file.ts';
 import { planPrefilter } from '../../src/engine/worker-prefilter.ts';
 import { fakeRule } from './fake-rule.ts';
 
 function unit(bytes: Buffer, uri = 'mem://unit'): InputUnit {
   return { uri, size: bytes.length, open: () => Readable.from([bytes], { objectMode: false }) };
+}
+
+/** A unit read in one piece, as a local file is. */
+function wholeFileUnit(bytes: Buffer): InputUnit {
+  return { ...unit(bytes), readAll: () => Promise.resolve(bytes) };
 }
 
 interface Decoded {
@@ -37,10 +42,10 @@ async function streamed(bytes: Buffer): Promise<Decoded> {
   return collect(decodeUnit(unit(bytes), { onError: (e) => errors.push(e), stats }), errors, stats);
 }
 
-async function whole(bytes: Buffer, how: 'pool' | 'thread'): Promise<Decoded> {
+async function whole(bytes: Buffer, how: 'pool' | 'thread' | 'readAll'): Promise<Decoded> {
   const errors: LocatedError[] = [];
   const stats: DecodeStats = { records: 0, skipped: 0, errors: 0 };
-  const u = unit(bytes);
+  const u = how === 'readAll' ? wholeFileUnit(bytes) : unit(bytes);
   const prepared = how === 'pool' ? await prepareUnit(u) : gunzipUnitBytes(await readUnitBytes(u));
   return collect(decodeUnitBytes(u, prepared, { onError: (e) => errors.push(e), stats }), errors, stats);
 }
@@ -56,6 +61,8 @@ const record = (i: number, name = 'DescribeInstances'): Record<string, unknown> 
 const records = Array.from({ length: 50 }, (_, i) => record(i, i === 7 ? 'StopLogging' : 'DescribeInstances'));
 const file = JSON.stringify({ Records: records });
 
+const manyLines = Array.from({ length: 2000 }, (_, i) => JSON.stringify(record(i)));
+
 const CASES: Record<string, Buffer> = {
   'S3 file': Buffer.from(file),
   'S3 file, gzip': gzipSync(file),
@@ -69,6 +76,8 @@ const CASES: Record<string, Buffer> = {
   'cut short': Buffer.from(file.slice(0, file.length - 500)),
   'gzip cut short': gzipSync(file).subarray(0, 900),
   'gzip inside gzip': gzipSync(gzipSync(file)),
+  // The trailer of the last member announces only its own size: the output takes several chunks.
+  'gzip of two members': Buffer.concat([gzipSync(manyLines.slice(0, -3).join('\n') + '\n'), gzipSync(manyLines.slice(-3).join('\n'))]),
   'digest': Buffer.from(JSON.stringify({ digestStartTime: '2026-11-03T00:00:00Z', logFiles: [] })),
   'not a log': Buffer.from('hello world\n'),
   'empty': Buffer.alloc(0),
@@ -77,7 +86,7 @@ const CASES: Record<string, Buffer> = {
 test('reading a unit whole decodes what streaming it decodes', async () => {
   for (const [name, bytes] of Object.entries(CASES)) {
     const expected = await streamed(bytes);
-    for (const how of ['pool', 'thread'] as const) {
+    for (const how of ['pool', 'thread', 'readAll'] as const) {
       assert.deepEqual(await whole(bytes, how), expected, `${name} (${how})`);
     }
   }
@@ -103,4 +112,15 @@ test('with the raw pre-filter: the same minus records no rule can match', async 
     );
     if (name.startsWith('S3 file')) assert.ok(got.envelopes.length < expected.envelopes.length, `${name}: nothing was skipped`);
   }
+});
+
+test("gunzip's output chunk is the size the gzip trailer announces, within bounds", () => {
+  const big = Buffer.alloc(300_000, 'a');
+  assert.equal(gunzipChunkSize(gzipSync(big)), 300_001);
+  // Small outputs get the smallest chunk; a trailer announcing gigabytes does not get them.
+  assert.equal(gunzipChunkSize(gzipSync('x')), 64 * 1024);
+  const lying = Buffer.from(gzipSync(big));
+  lying.writeUInt32LE(0xfffffff0, lying.length - 4);
+  assert.equal(gunzipChunkSize(lying), 64 * 1024 * 1024);
+  assert.equal(gunzipChunkSize(Buffer.from([0x1f, 0x8b])), 64 * 1024);
 });
