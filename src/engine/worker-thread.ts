@@ -6,12 +6,10 @@
  * across units.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { LocatedError } from '../errors.ts';
-import type { DecodeStats } from '../formats/types.ts';
 import type { Envelope } from './envelope.ts';
-import { inRange } from './time-range.ts';
 import type { Detector } from './detector.ts';
-import { decodeUnitBytes, gunzipUnitBytes, isJsonContent, recordTexts } from './worker-file.ts';
+import { gunzipUnitBytes, isJsonContent, recordTexts } from './worker-file.ts';
+import { unitEnvelopes } from './unit-envelopes.ts';
 import type { UnitJob, UnitResult, WorkerInit } from './worker-protocol.ts';
 import { workerDetector } from './worker-recipe.ts';
 
@@ -59,18 +57,7 @@ async function main(): Promise<void> {
     const plain = bytes.plain;
     if (plain === undefined) return { kind: 'defer', seq: job.seq, bytes: transferable(raw), plain: false };
     if (!isJsonContent(plain)) return { kind: 'defer', seq: job.seq, bytes: transferable(plain), plain: true };
-    const stats: DecodeStats = { records: 0, skipped: 0, errors: 0 };
-    const errors: LocatedError[] = [];
-    const envelopes: Envelope[] = [];
-    let outsideTimeRange = 0;
-    const options = { onError: (error: LocatedError) => errors.push(error), stats, ...(init.flowFormat === undefined ? {} : { flowFormat: init.flowFormat }) };
-    const unit = { uri: job.uri, size: plain.length, open: () => { throw new Error('unreachable: the unit is decoded from memory'); } };
-    for await (const batch of decodeUnitBytes(unit, { plain }, options, prefilter)) {
-      for (const envelope of batch) {
-        if (!inRange(envelope.time, range)) outsideTimeRange++;
-        else if (detector.mayAct(envelope)) envelopes.push(envelope);
-      }
-    }
+    const { envelopes, stats, errors, outsideTimeRange } = await unitEnvelopes(job.uri, plain, detector, { range, prefilter, flowFormat: init.flowFormat });
     const times = new Float64Array(envelopes.length);
     for (let i = 0; i < envelopes.length; i++) times[i] = (envelopes[i] as Envelope).time;
     return { kind: 'done', seq: job.seq, envelopes: envelopesJson(envelopes), times, stats, errors, outsideTimeRange };
