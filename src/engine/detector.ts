@@ -134,7 +134,7 @@ export class Detector {
    * matches may raise theirs later (a newer version of the finding, a time bucket closing):
    * flush() at the end of the input.
    */
-  process(envelope: Envelope, out: Alert[]): void {
+  process(envelope: Envelope, out: Alert[], matched?: readonly CompiledDetectionRule[]): void {
     switch (envelope.source) {
       case 'guardduty':
         this.findings.offer(envelope, (alerts) => this.raiseFinding(envelope, alerts, out), out);
@@ -144,7 +144,8 @@ export class Detector {
         this.flowCti?.record(envelope);
         break;
       case 'cloudtrail':
-        this.runRules(envelope, out, out);
+        // `matched`: the rules a scan worker already found this record matches (mayAct).
+        this.runRules(envelope, out, out, matched);
         this.cloudTrailCti?.record(envelope);
         break;
     }
@@ -158,9 +159,12 @@ export class Detector {
    * always act (finding versions and intel buckets are state); a CloudTrail record acts when a
    * rule matches it or its sourceIPAddress may be an indicator.
    */
-  mayAct(envelope: Envelope): boolean {
+  mayAct(envelope: Envelope, matchedOut?: number[]): boolean {
     if (envelope.source !== 'cloudtrail') return true;
-    if (this.index.matchingRules(envelope).length > 0) return true;
+    const matched = this.index.matchingRules(envelope);
+    // The ordinals of the matching rules, so that process() on the main thread need not match again.
+    if (matchedOut !== undefined) for (const rule of matched) matchedOut.push(this.index.ordinalOf(rule));
+    if (matched.length > 0) return true;
     if (this.intel === undefined) return false;
     const ip = envelope.record.sourceIPAddress;
     if (typeof ip !== 'string') return false;
@@ -179,8 +183,8 @@ export class Detector {
   }
 
   /** Sigma rules over one record: rule alerts to `out`, correlation alerts to `correlationOut`. */
-  private runRules(envelope: Envelope, out: Alert[], correlationOut: Alert[]): void {
-    const matched = this.index.matchingRules(envelope);
+  private runRules(envelope: Envelope, out: Alert[], correlationOut: Alert[], known?: readonly CompiledDetectionRule[]): void {
+    const matched = known ?? this.index.matchingRules(envelope);
     for (const rule of matched) {
       if (this.filters !== undefined && !this.filters.passes(rule, envelope.record)) continue;
       const alertRule = this.alertRules.get(rule);

@@ -25,13 +25,15 @@ import { scanWorkerModule } from './worker-module.ts';
 import type { UnitBytes } from './worker-file.ts';
 import type { UnitJob, UnitResult, WorkerInit } from './worker-protocol.ts';
 import type { ScanRun } from './scan.ts';
+import type { CompiledDetectionRule } from '../sigma/types.ts';
 
 /** Young generation of a worker's heap (see startWorker). */
 const YOUNG_GENERATION_MB = 192;
 /** Units in flight per worker: enough to keep it busy while the main thread applies results. */
 const WINDOW_PER_WORKER = 4;
 
-type Done = Extract<UnitResult, { kind: 'done' }>;
+/** A worker's result; `sameRules` when its rule ordinals are the main thread's (its matched hints apply). */
+type Done = Extract<UnitResult, { kind: 'done' }> & { sameRules: boolean };
 type Deferred = Extract<UnitResult, { kind: 'defer' }>;
 /** What the main thread applies for one unit, in input order. */
 type Outcome = { kind: 'main'; bytes: UnitBytes } | Done | Deferred;
@@ -47,16 +49,19 @@ class ScanWorker {
   inFlight = 0;
   /** Rules loaded, taking units. */
   ready = false;
+  /** The worker numbers its rules as the main thread does (same RuleIndex.fingerprint()). */
+  private sameRules = false;
   private readonly waiting = new Map<number, { resolve: (result: Done | Deferred) => void; reject: (error: Error) => void }>();
   /** Started once the worker module is ready (worker-module.ts); jobs posted before wait for it. */
   private readonly worker: Promise<Worker>;
 
-  constructor(init: WorkerInit, module: Promise<URL>, onFailure: (error: Error) => void) {
+  constructor(init: WorkerInit, module: Promise<URL>, mainRules: string, onFailure: (error: Error) => void) {
     this.worker = module.then((url) => {
       const worker = new Worker(url, workerOptions(init));
       worker.on('message', (message: UnitResult) => {
         if (message.kind === 'ready') {
           this.ready = true;
+          this.sameRules = message.rules === mainRules;
           return;
         }
         if (message.kind === 'failed') {
@@ -66,7 +71,7 @@ class ScanWorker {
         const waiter = this.waiting.get(message.seq);
         this.waiting.delete(message.seq);
         this.inFlight--;
-        waiter?.resolve(message);
+        waiter?.resolve(message.kind === 'done' ? { ...message, sameRules: this.sameRules } : message);
       });
       worker.on('error', (error) => onFailure(error));
       worker.on('exit', (code) => {
@@ -102,6 +107,20 @@ class ScanWorker {
   }
 }
 
+/** The rules each envelope matches, from a worker's ordinals (UnitEnvelopes.matched); undefined where it gave none. */
+function matchedRules(matched: Int32Array, count: number, rules: readonly CompiledDetectionRule[]): Array<CompiledDetectionRule[] | undefined> {
+  const out = new Array<CompiledDetectionRule[] | undefined>(count);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const n = matched[at++] as number;
+    if (n < 0) continue;
+    const list: CompiledDetectionRule[] = [];
+    for (let k = 0; k < n; k++) list.push(rules[matched[at++] as number] as CompiledDetectionRule);
+    out[i] = list;
+  }
+  return out;
+}
+
 /** Scans request.inputs with `count` workers; results go through `run` in input order. */
 export async function scanParallel(run: ScanRun, count: number, mainThreadWhileBooting: boolean, init: WorkerInit): Promise<void> {
   let failure: Error | undefined;
@@ -113,7 +132,9 @@ export async function scanParallel(run: ScanRun, count: number, mainThreadWhileB
   };
   const workers: ScanWorker[] = [];
   const module = scanWorkerModule();
-  for (let i = 0; i < count; i++) workers.push(new ScanWorker(init, module, fail));
+  const rules = run.request.detector.index;
+  const mainRules = rules.fingerprint();
+  for (let i = 0; i < count; i++) workers.push(new ScanWorker(init, module, mainRules, fail));
   const queue: Array<{ unit: InputUnit; outcome: Promise<Outcome> }> = [];
   let seq = 0;
 
@@ -138,7 +159,9 @@ export async function scanParallel(run: ScanRun, count: number, mainThreadWhileB
     if (outcome.kind === 'done') {
       const envelopes = JSON.parse(outcome.envelopes) as Envelope[];
       for (let i = 0; i < envelopes.length; i++) (envelopes[i] as Envelope).time = outcome.times[i] as number;
-      await run.applyResult(head.unit, { ...outcome, envelopes });
+      const matched = outcome.sameRules ? matchedRules(outcome.matched, envelopes.length, rules.rules) : undefined;
+      const { stats, errors, outsideTimeRange } = outcome;
+      await run.applyResult(head.unit, { envelopes, stats, errors, outsideTimeRange, ...(matched === undefined ? {} : { matched }) });
     }
     else if (outcome.kind === 'defer') await run.decodeUnit(head.unit, outcome.plain ? { plain: Buffer.from(outcome.bytes.buffer, outcome.bytes.byteOffset, outcome.bytes.byteLength) } : { raw: Buffer.from(outcome.bytes.buffer, outcome.bytes.byteOffset, outcome.bytes.byteLength) });
     else await run.decodeUnit(head.unit, outcome.bytes);

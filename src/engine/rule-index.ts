@@ -43,6 +43,16 @@ export class RuleIndex {
     });
   }
 
+  /** Identifies the rule list and its order: two indexes with the same fingerprint number rules alike. */
+  fingerprint(): string {
+    return this.rules.map((rule) => `${rule.id}@${rule.position.file}:${rule.position.line}`).join('\n');
+  }
+
+  /** The rule's position in load order. */
+  ordinalOf(rule: CompiledDetectionRule): number {
+    return this.ordinal.get(rule) ?? -1;
+  }
+
   /** Rules that apply to no source we read (for example `product: windows`). */
   inapplicableRules(): CompiledDetectionRule[] {
     return this.rules.filter((rule) => sourcesOfRule(rule).length === 0);

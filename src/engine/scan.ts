@@ -4,7 +4,7 @@ import type { Alert } from './alert.ts';
 import type { Detector } from './detector.ts';
 import type { Envelope } from './envelope.ts';
 import type { FlowTap } from './flow-tap.ts';
-import type { SigmaLevel } from '../sigma/types.ts';
+import type { CompiledDetectionRule, SigmaLevel } from '../sigma/types.ts';
 import type { DecodeStats } from '../formats/types.ts';
 import { DEFAULT_BATCH_SIZE } from '../formats/batcher.ts';
 import { expandInputs } from '../sources/index.ts';
@@ -120,14 +120,16 @@ export class ScanRun {
     alerts.length = 0;
   }
 
-  private process(batch: readonly Envelope[]): void {
+  /** `matched[i]`, when given: the rules batch[i] matches, as a scan worker found them. */
+  private process(batch: readonly Envelope[], matched?: ReadonlyArray<readonly CompiledDetectionRule[] | undefined>): void {
     const { detector } = this.request;
-    for (const envelope of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const envelope = batch[i] as Envelope;
       if (!inRange(envelope.time, this.range)) {
         this.summary.outsideTimeRange += 1;
         continue;
       }
-      detector.process(envelope, this.alerts);
+      detector.process(envelope, this.alerts, matched?.[i]);
     }
     detector.collect(this.alerts);
   }
@@ -162,14 +164,15 @@ export class ScanRun {
   }
 
   /** Applies what a worker made of one unit: its errors, counts, and the envelopes to act on. */
-  async applyResult(unit: InputUnit, result: { envelopes: Envelope[]; stats: DecodeStats; errors: LocatedError[]; outsideTimeRange: number }): Promise<void> {
+  async applyResult(unit: InputUnit, result: { envelopes: Envelope[]; matched?: ReadonlyArray<readonly CompiledDetectionRule[] | undefined>; stats: DecodeStats; errors: LocatedError[]; outsideTimeRange: number }): Promise<void> {
     const summary = this.summary;
     summary.inputs += 1;
     for (const error of result.errors) this.onInputError(error);
     summary.outsideTimeRange += result.outsideTimeRange;
-    const envelopes = result.envelopes;
+    const { envelopes, matched } = result;
     for (let i = 0; i < envelopes.length; i += DEFAULT_BATCH_SIZE) {
-      this.process(i === 0 && envelopes.length <= DEFAULT_BATCH_SIZE ? envelopes : envelopes.slice(i, i + DEFAULT_BATCH_SIZE));
+      const whole = i === 0 && envelopes.length <= DEFAULT_BATCH_SIZE;
+      this.process(whole ? envelopes : envelopes.slice(i, i + DEFAULT_BATCH_SIZE), whole ? matched : matched?.slice(i, i + DEFAULT_BATCH_SIZE));
       if (this.alerts.length > 0) await this.emit();
     }
     summary.records += result.stats.records;

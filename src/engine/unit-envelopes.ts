@@ -16,6 +16,11 @@ import type { RawPrefilter } from './worker-prefilter.ts';
 export interface UnitEnvelopes {
   /** In-range envelopes that Detector.mayAct() kept, in record order. */
   envelopes: Envelope[];
+  /**
+   * Per kept envelope, in order: how many rules it matches, then their ordinals in load order
+   * (RuleIndex.ordinalOf), or -1 alone where the Detector matches again (not CloudTrail).
+   */
+  matched: Int32Array;
   stats: DecodeStats;
   /** Located errors, in the order the decoder reported them. */
   errors: LocatedError[];
@@ -33,14 +38,23 @@ export async function unitEnvelopes(uri: string, plain: Buffer, detector: Detect
   const stats: DecodeStats = { records: 0, skipped: 0, errors: 0 };
   const errors: LocatedError[] = [];
   const envelopes: Envelope[] = [];
+  const matched: number[] = [];
+  const ordinals: number[] = [];
   let outsideTimeRange = 0;
   const decodeOptions = { onError: (error: LocatedError) => errors.push(error), stats, ...(options.flowFormat === undefined ? {} : { flowFormat: options.flowFormat }) };
   const unit = { uri, size: plain.length, open: () => { throw new Error('unreachable: the unit is decoded from memory'); } };
   for await (const batch of decodeUnitBytes(unit, { plain }, decodeOptions, options.prefilter)) {
     for (const envelope of batch) {
-      if (!inRange(envelope.time, options.range)) outsideTimeRange++;
-      else if (detector.mayAct(envelope)) envelopes.push(envelope);
+      if (!inRange(envelope.time, options.range)) {
+        outsideTimeRange++;
+        continue;
+      }
+      ordinals.length = 0;
+      if (!detector.mayAct(envelope, ordinals)) continue;
+      envelopes.push(envelope);
+      if (envelope.source === 'cloudtrail') matched.push(ordinals.length, ...ordinals);
+      else matched.push(-1);
     }
   }
-  return { envelopes, stats, errors, outsideTimeRange };
+  return { envelopes, matched: Int32Array.from(matched), stats, errors, outsideTimeRange };
 }

@@ -34,6 +34,8 @@ export type UnitResult =
        */
       envelopes: string;
       times: Float64Array;
+      /** The rules each envelope matches (UnitEnvelopes.matched), by the worker's rule ordinals. */
+      matched: Int32Array;
       stats: DecodeStats;
       /** Located errors, in the order the decoder reported them. */
       errors: LocatedError[];
@@ -47,5 +49,6 @@ export type UnitResult =
       bytes: Uint8Array;
       plain: boolean;
     }
-  | { kind: 'ready' }
+  /** Rules loaded; `rules` is the worker's RuleIndex.fingerprint(), to check its ordinals are the main thread's. */
+  | { kind: 'ready'; rules: string }
   | { kind: 'failed'; message: string };

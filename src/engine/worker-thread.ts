@@ -57,10 +57,10 @@ async function main(): Promise<void> {
     const plain = bytes.plain;
     if (plain === undefined) return { kind: 'defer', seq: job.seq, bytes: transferable(raw), plain: false };
     if (!isJsonContent(plain)) return { kind: 'defer', seq: job.seq, bytes: transferable(plain), plain: true };
-    const { envelopes, stats, errors, outsideTimeRange } = await unitEnvelopes(job.uri, plain, detector, { range, prefilter, flowFormat: init.flowFormat });
+    const { envelopes, matched, stats, errors, outsideTimeRange } = await unitEnvelopes(job.uri, plain, detector, { range, prefilter, flowFormat: init.flowFormat });
     const times = new Float64Array(envelopes.length);
     for (let i = 0; i < envelopes.length; i++) times[i] = (envelopes[i] as Envelope).time;
-    return { kind: 'done', seq: job.seq, envelopes: envelopesJson(envelopes), times, stats, errors, outsideTimeRange };
+    return { kind: 'done', seq: job.seq, envelopes: envelopesJson(envelopes), times, matched, stats, errors, outsideTimeRange };
   };
 
   let queue = Promise.resolve();
@@ -72,11 +72,11 @@ async function main(): Promise<void> {
       } catch (error) {
         result = { kind: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
       }
-      const transfer = result.kind === 'defer' ? [result.bytes.buffer as ArrayBuffer] : result.kind === 'done' ? [result.times.buffer as ArrayBuffer] : [];
+      const transfer = result.kind === 'defer' ? [result.bytes.buffer as ArrayBuffer] : result.kind === 'done' ? [result.times.buffer as ArrayBuffer, result.matched.buffer as ArrayBuffer] : [];
       port.postMessage(result, transfer);
     });
   });
-  port.postMessage({ kind: 'ready' } satisfies UnitResult);
+  port.postMessage({ kind: 'ready', rules: detector.index.fingerprint() } satisfies UnitResult);
 }
 
 await main();
