@@ -16,6 +16,7 @@ import { planPrefilter, scanRecords } from '../../src/engine/worker-prefilter.ts
 import type { PrefilterLiteral, RawPrefilter } from '../../src/engine/worker-prefilter.ts';
 import { corpusPath, corpusSkip } from '../corpus.ts';
 import { fakeRule } from './fake-rule.ts';
+import { random } from '../random.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -43,18 +44,6 @@ function assertSame(text: Buffer | string, label: string): void {
     const actual = scanRecordsFast(buf, filter);
     assert.deepEqual(actual === undefined ? undefined : [...actual], expected === undefined ? undefined : [...expected], `${label} (filter ${i})`);
   }
-}
-
-/** A small seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const KEYS = ['eventName', 'eventSource', 'type', 'arn', 'userIdentity', 'userIdentity.type', 'sourceIPAddress', 'requestParameters', 'aVeryLongParameterNameIndeed1234', 'x'];

@@ -16,6 +16,8 @@ import { parseSigmaString } from '../../src/sigma/wildcard.ts';
 import { corpusPath, corpusSkip } from '../corpus.ts';
 import { SECTIONS } from './conformance-cases.ts';
 import { compileRule, ruleText, varsOf } from './helpers.ts';
+import { recordMutations } from './record-mutations.ts';
+import { random } from '../random.ts';
 
 /** `ci:text` / `cs:text` per literal, per field. */
 function show(literals: readonly RequiredLiteral[]): string[] {
@@ -489,37 +491,10 @@ describe('required substrings: case folding', () => {
   });
 });
 
-/** A small deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Variants of a record: case flips, tricky letters, removal, replacement, arrays. */
 function mutations(record: LogRecord, next: () => number): LogRecord[] {
   const pool: unknown[] = ['x', 'X', '', 'createuser', 5, '5', true, null, ['x', 'y'], [], { z: 'evil' }];
-  const out: LogRecord[] = [];
-  const flip = (value: unknown): unknown => {
-    if (typeof value === 'string') return next() < 0.5 ? value.toUpperCase() : value.replace(/s/g, '\u017f').replace(/k/gi, '\u212a');
-    if (Array.isArray(value)) return value.map(flip);
-    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, flip(v)]));
-    return value;
-  };
-  out.push(flip(record) as LogRecord);
-  for (const key of Object.keys(record)) {
-    const without: LogRecord = { ...record };
-    delete without[key];
-    out.push(without);
-    out.push({ ...record, [key]: pool[Math.floor(next() * pool.length)] });
-    out.push({ ...record, [key]: [record[key], pool[Math.floor(next() * pool.length)]] });
-  }
-  return out;
+  return recordMutations(record, next, pool, (value) => (next() < 0.5 ? value.toUpperCase() : value.replace(/s/g, '\u017f').replace(/k/gi, '\u212a')));
 }
 
 describe('required substrings: soundness', () => {
