@@ -12,10 +12,9 @@ import { FLOW_INTEGER_FIELDS, flowFieldFromParquetColumn } from './vpcflow-field
 
 const DEFAULT_BATCH_SIZE = 1024;
 
-/** True when the bytes start with the Parquet magic `PAR1`. */
-export function isParquet(head: Uint8Array): boolean {
-  return head.length >= 4 && head[0] === 0x50 && head[1] === 0x41 && head[2] === 0x52 && head[3] === 0x31;
-}
+import { isParquet } from './parquet-magic.ts';
+
+export { isParquet };
 
 function toArrayBuffer(bytes: Buffer | ArrayBuffer): ArrayBuffer {
   if (bytes instanceof ArrayBuffer) return bytes;

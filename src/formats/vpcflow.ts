@@ -19,7 +19,6 @@ import type { DecodeOptions, TextFormat } from './types.ts';
 import { DEFAULT_FLOW_HEADER, isFlowHeaderTokens, parseFlowFormat, type FlowHeader } from './vpcflow-fields.ts';
 import { FlowLineScanner, type FlowLineView } from './vpcflow-scan.ts';
 
-export { decodeFlowParquet, isParquet } from './vpcflow-parquet.ts';
 export { scanFlowLines, FlowLineScanner, type FlowLineView, type FlowScanOptions, type FlowScanStats } from './vpcflow-scan.ts';
 export { parseFlowFormat, allVpcFieldsFormat, TGW_DEFAULT_FORMAT, DEFAULT_FLOW_HEADER, type FlowHeader } from './vpcflow-fields.ts';
 

@@ -4,7 +4,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { LocatedError } from '../../src/errors.ts';
 import type { Envelope } from '../../src/engine/envelope.ts';
 import type { DecodeStats } from '../../src/formats/types.ts';
-import { decodeFlowParquet, isParquet } from '../../src/formats/vpcflow.ts';
+import { decodeFlowParquet, isParquet } from '../../src/formats/vpcflow-parquet.ts';
 
 /** A Parquet flow log as AWS writes it: underscore column names, INT32/INT64 numbers, nulls. */
 function flowParquet(rowGroupSize?: number): ArrayBuffer {
