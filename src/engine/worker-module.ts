@@ -14,7 +14,7 @@
  * they do unbundled.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,22 @@ export async function bundleWorker(): Promise<WorkerBundle | undefined> {
   }
 }
 
+/** Bundles of other versions are removed once they are this old (a scan running one has long loaded it). */
+const STALE_BUNDLE_MS = 7 * 24 * 3600 * 1000;
+
+async function removeStaleBundles(dir: string, keep: string): Promise<void> {
+  const now = Date.now();
+  for (const entry of await readdir(dir)) {
+    if (!entry.startsWith('scan-worker-') || entry.startsWith(keep)) continue;
+    const path = join(dir, entry);
+    try {
+      if (now - (await stat(path)).mtimeMs > STALE_BUNDLE_MS) await rm(path, { force: true });
+    } catch {
+      // Another scan removed it first.
+    }
+  }
+}
+
 /** Writes the bundle where a worker can start from it (atomically: concurrent scans may write the same one). */
 async function writeBundle(bundle: WorkerBundle): Promise<URL | undefined> {
   try {
@@ -98,6 +114,7 @@ async function writeBundle(bundle: WorkerBundle): Promise<URL | undefined> {
     // The bundle's own last line names scan-worker.mjs.map: point it at this name.
     await writeFile(partial, bundle.code.replace(/\/\/# sourceMappingURL=scan-worker\.mjs\.map\s*$/, `//# sourceMappingURL=${name}.map\n`));
     await rename(partial, file);
+    await removeStaleBundles(dir, name);
     return pathToFileURL(file);
   } catch {
     return undefined;
@@ -108,7 +125,7 @@ let cached: Promise<URL> | undefined;
 
 /** The URL to start scan workers from (built once per process). */
 export function scanWorkerModule(): Promise<URL> {
-  if (!import.meta.url.endsWith('.ts')) return Promise.resolve(new URL('./worker-thread.js', import.meta.url));
+  if (!new URL(import.meta.url).pathname.endsWith('.ts')) return Promise.resolve(new URL('./worker-thread.js', import.meta.url));
   cached ??= bundleWorker()
     .then((bundle) => (bundle === undefined ? undefined : writeBundle(bundle)))
     .then((url) => url ?? tsxBootstrap());

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { bundleWorker, scanWorkerModule } from '../../src/engine/worker-module.ts';
 
@@ -46,4 +46,25 @@ test('a worker that fails reports a stack naming the TypeScript sources', async 
   await worker.terminate();
   assert.equal(message.kind, 'failed');
   assert.match(message.message ?? '', /src\/engine\/worker-recipe\.ts:\d+/);
+});
+
+test('bundles of other versions older than a week are removed when a bundle is written', async () => {
+  const url = await scanWorkerModule();
+  const dir = new URL('.', url);
+  const stale = new URL('scan-worker-0000000000000000.mjs', dir);
+  const recent = new URL('scan-worker-1111111111111111.mjs', dir);
+  writeFileSync(stale, '// old');
+  writeFileSync(recent, '// recent');
+  const weekAgo = new Date(Date.now() - 8 * 24 * 3600 * 1000);
+  utimesSync(stale, weekAgo, weekAgo);
+  try {
+    // A fresh module instance writes its bundle again (the cached URL is per process).
+    const fresh = (await import(`../../src/engine/worker-module.ts?again=${Date.now()}`)) as typeof import('../../src/engine/worker-module.ts');
+    assert.equal((await fresh.scanWorkerModule()).href, url.href);
+    assert.equal(existsSync(stale), false);
+    assert.equal(existsSync(recent), true);
+  } finally {
+    rmSync(stale, { force: true });
+    rmSync(recent, { force: true });
+  }
 });
