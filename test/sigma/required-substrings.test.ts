@@ -5,18 +5,17 @@
  * ../shared/corpus is present, the SigmaHQ AWS rules over the corpus CloudTrail records).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { LogRecord } from '../../src/engine/envelope.ts';
-import { loadRulePaths, loadRuleText } from '../../src/sigma/load.ts';
+import { loadRulePaths } from '../../src/sigma/load.ts';
 import { admitsRecordSubstrings, containsLiteral, foldForLiterals, patternLiteral, regexLiteral, substringsAll, substringsAny } from '../../src/sigma/required-substrings.ts';
 import type { CompiledDetectionRule, RequiredLiteral } from '../../src/sigma/types.ts';
 import { parseSigmaString } from '../../src/sigma/wildcard.ts';
-import { corpusPath, corpusSkip } from '../corpus.ts';
-import { SECTIONS } from './conformance-cases.ts';
-import { compileRule, ruleText, varsOf } from './helpers.ts';
+import { corpusCloudTrailRecords, corpusPath, corpusSkip } from '../corpus.ts';
+import { compileRule, varsOf } from './helpers.ts';
 import { recordMutations } from './record-mutations.ts';
+import { conformanceSoundness } from './conformance-soundness.ts';
+import { pickFrom, randomRuleSoundness } from './random-rules.ts';
 import { random } from '../random.ts';
 
 /** `ci:text` / `cs:text` per literal, per field. */
@@ -500,24 +499,8 @@ function mutations(record: LogRecord, next: () => number): LogRecord[] {
 describe('required substrings: soundness', () => {
   test('over the conformance cases and their mutations, no record outside the required substrings matches', () => {
     const next = random(42);
-    let checked = 0;
-    let matched = 0;
-    let constrained = 0;
-    for (const cases of Object.values(SECTIONS)) {
-      for (const c of cases) {
-        const rule = compileRule(c.detection, varsOf(c.vars));
-        if (rule.requiredSubstrings.size > 0) constrained++;
-        for (const base of [...c.match, ...c.noMatch]) {
-          for (const record of [base, ...mutations(base, next)]) {
-            checked++;
-            if (rule.match(record)) {
-              matched++;
-              assert.ok(admitsRecordSubstrings(rule.requiredSubstrings, record), `${c.name}: ${JSON.stringify(record)} matches but is not admitted by ${JSON.stringify(required(rule))}`);
-            }
-          }
-        }
-      }
-    }
+    const promise = { constrains: (rule: CompiledDetectionRule) => rule.requiredSubstrings.size > 0, admits: (rule: CompiledDetectionRule, record: LogRecord) => admitsRecordSubstrings(rule.requiredSubstrings, record), describe: (rule: CompiledDetectionRule) => JSON.stringify(required(rule)) };
+    const { checked, matched, constrained } = conformanceSoundness(promise, (record) => mutations(record, next));
     assert.ok(checked > 1000, `checked ${checked}`);
     assert.ok(matched > 200, `matched ${matched}`);
     assert.ok(constrained > 30, `constrained rules ${constrained}`);
@@ -525,7 +508,7 @@ describe('required substrings: soundness', () => {
 
   test('over random rules and records, no record outside the required substrings matches', () => {
     const next = random(7);
-    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+    const pick = pickFrom(next);
     const FIELDS = ['eventName', 'userAgent', 'a.b', 'tags'];
     const FRAGMENTS = ['abc', 'ABC', 'Sts', 'kit', 'role/aws:', 'xi', '-', '5', 'true', 'é'];
     const word = (): string => Array.from({ length: 1 + Math.floor(next() * 3) }, () => pick(FRAGMENTS)).join('');
@@ -552,33 +535,6 @@ describe('required substrings: soundness', () => {
       if (count === 1 && !modifier.includes('|all')) return `${indent}${yamlValue(field + modifier)}: ${yamlValue(values[0])}`;
       return `${indent}${yamlValue(field + modifier)}:\n${values.map((v) => `${indent}  - ${yamlValue(v)}`).join('\n')}`;
     };
-    const selection = (name: string): string => {
-      const shape = next();
-      if (shape < 0.1) return `${name}:\n  - ${yamlValue(pick(['abc', 'kit']))}`;
-      if (shape < 0.3) {
-        return `${name}:\n${[0, 1].map(() => {
-          const lines = Array.from({ length: 1 + Math.floor(next() * 2) }, () => entry('    '));
-          return `  -${lines.join('\n').slice(3)}`;
-        }).join('\n')}`;
-      }
-      const keys = new Set<string>();
-      const lines: string[] = [];
-      for (let i = 0; i < 1 + Math.floor(next() * 3); i++) {
-        const line = entry('  ');
-        const key = line.split(':')[0] as string;
-        if (keys.has(key)) continue;
-        keys.add(key);
-        lines.push(line);
-      }
-      return `${name}:\n${lines.join('\n')}`;
-    };
-    const expression = (depth: number): string => {
-      const roll = next();
-      if (depth > 2 || roll < 0.35) return pick(['s0', 's1', 's2', '1 of s*', 'all of them']);
-      if (roll < 0.45) return `not ${expression(depth + 1)}`;
-      if (roll < 0.75) return `(${expression(depth + 1)} and ${expression(depth + 1)})`;
-      return `(${expression(depth + 1)} or ${expression(depth + 1)})`;
-    };
     const recordString = (): string => {
       let text = Array.from({ length: Math.floor(next() * 4) }, () => pick([...FRAGMENTS, ':assumed-role/aws:', 'arn', '/', '\u2013', ' '])).join('');
       const roll = next();
@@ -594,75 +550,14 @@ describe('required substrings: soundness', () => {
       return recordString();
     };
     const fieldValue = (): unknown => (next() < 0.25 ? Array.from({ length: Math.floor(next() * 3) }, scalar) : next() < 0.05 ? { n: scalar() } : scalar());
-    const record = (): LogRecord => {
-      const out: LogRecord = {};
-      for (const field of FIELDS) {
-        if (next() < 0.2) continue;
-        if (field === 'a.b') {
-          const shape = next();
-          out['a'] = shape < 0.4 ? { b: fieldValue() } : shape < 0.7 ? [{ b: fieldValue() }, { b: fieldValue() }] : { c: 1 };
-          if (next() < 0.1) out['a.b'] = fieldValue();
-        } else {
-          out[field] = fieldValue();
-        }
-      }
-      return out;
-    };
-
-    let rules = 0;
-    let constrained = 0;
-    let matched = 0;
-    let excluded = 0;
-    for (let i = 0; i < 500; i++) {
-      const detection = `${['s0', 's1', 's2'].map(selection).join('\n')}\ncondition: ${expression(0)}`;
-      const loaded = loadRuleText(ruleText(detection), 'fuzz.yml');
-      if (loaded.rules.length === 0) continue;
-      const rule = loaded.rules[0] as CompiledDetectionRule;
-      rules++;
-      if (rule.requiredSubstrings.size > 0) constrained++;
-      for (let j = 0; j < 200; j++) {
-        const candidate = record();
-        const admitted = admitsRecordSubstrings(rule.requiredSubstrings, candidate);
-        if (!admitted) excluded++;
-        if (rule.match(candidate)) {
-          matched++;
-          assert.ok(admitted, `rule\n${detection}\nmatches ${JSON.stringify(candidate)} but requires ${JSON.stringify(required(rule))}`);
-        }
-      }
-    }
+    const promise = { constrains: (rule: CompiledDetectionRule) => rule.requiredSubstrings.size > 0, admits: (rule: CompiledDetectionRule, record: LogRecord) => admitsRecordSubstrings(rule.requiredSubstrings, record), describe: (rule: CompiledDetectionRule) => JSON.stringify(required(rule)) };
+    const { rules, constrained, matched, excluded } = randomRuleSoundness({ next, entry, keywords: ['abc', 'kit'], fields: FIELDS, fieldValue, missing: 0.2 }, promise, 500, 200);
     assert.ok(rules > 350, `compiled ${rules} random rules`);
     assert.ok(constrained > 100, `${constrained} rules had required substrings`);
     assert.ok(matched > 2000, `${matched} matches`);
     assert.ok(excluded > 5000, `${excluded} records excluded by required substrings`);
   });
 });
-
-function cloudTrailRecords(): LogRecord[] {
-  const records: LogRecord[] = [];
-  const push = (value: unknown): void => {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) records.push(value as LogRecord);
-  };
-  const panther = corpusPath('cloudtrail/panther-analysis.rule-tests.jsonl');
-  if (existsSync(panther)) {
-    for (const line of readFileSync(panther, 'utf8').split('\n')) if (line.trim()) push((JSON.parse(line) as { event?: unknown }).event);
-  }
-  for (const folder of ['otrf-security-datasets', 'elastic-integrations']) {
-    const dir = corpusPath(`cloudtrail/${folder}`);
-    if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir).sort()) {
-      if (!name.endsWith('.json') && !name.endsWith('.log')) continue;
-      for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) {
-        if (!line.trim().startsWith('{')) continue;
-        try {
-          push(JSON.parse(line));
-        } catch {
-          // not one record per line
-        }
-      }
-    }
-  }
-  return records;
-}
 
 describe('required substrings: SigmaHQ AWS rules', corpusSkip(), () => {
   test('the literals of the rules with |re or |contains', async () => {
@@ -680,7 +575,7 @@ describe('required substrings: SigmaHQ AWS rules', corpusSkip(), () => {
 
   test('over the corpus CloudTrail records and their mutations, every match is admitted by the required substrings', async () => {
     const result = await loadRulePaths([corpusPath('sigmahq-aws/rules')]);
-    const records = cloudTrailRecords();
+    const records = corpusCloudTrailRecords();
     assert.ok(records.length > 300, `${records.length} records`);
     const next = random(3);
     let matches = 0;

@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { LogRecord } from '../../src/engine/envelope.ts';
-import { loadRuleText } from '../../src/sigma/load.ts';
 import { admitsRecord } from '../../src/sigma/required-values.ts';
 import type { CompiledDetectionRule } from '../../src/sigma/types.ts';
-import { SECTIONS } from './conformance-cases.ts';
-import { compileRule, ruleText, varsOf } from './helpers.ts';
+import { compileRule, varsOf } from './helpers.ts';
 import { recordMutations } from './record-mutations.ts';
+import { conformanceSoundness } from './conformance-soundness.ts';
+import { pickFrom, randomRuleSoundness } from './random-rules.ts';
 import { random } from '../random.ts';
 
 function required(rule: CompiledDetectionRule): Record<string, string[]> {
@@ -178,24 +178,8 @@ function mutations(record: LogRecord, next: () => number): LogRecord[] {
 describe('required values: soundness', () => {
   test('over the conformance cases and their mutations, no record outside the required values matches', () => {
     const next = random(42);
-    let checked = 0;
-    let matched = 0;
-    let constrained = 0;
-    for (const cases of Object.values(SECTIONS)) {
-      for (const c of cases) {
-        const rule = compileRule(c.detection, varsOf(c.vars));
-        if (rule.requiredValues.size > 0) constrained++;
-        for (const base of [...c.match, ...c.noMatch]) {
-          for (const record of [base, ...mutations(base, next)]) {
-            checked++;
-            if (rule.match(record)) {
-              matched++;
-              assert.ok(admitsRecord(rule.requiredValues, record), `${c.name}: ${JSON.stringify(record)} matches but is not admitted by ${JSON.stringify(required(rule))}`);
-            }
-          }
-        }
-      }
-    }
+    const promise = { constrains: (rule: CompiledDetectionRule) => rule.requiredValues.size > 0, admits: (rule: CompiledDetectionRule, record: LogRecord) => admitsRecord(rule.requiredValues, record), describe: (rule: CompiledDetectionRule) => JSON.stringify(required(rule)) };
+    const { checked, matched, constrained } = conformanceSoundness(promise, (record) => mutations(record, next));
     assert.ok(checked > 1000, `checked ${checked}`);
     assert.ok(matched > 200, `matched ${matched}`);
     assert.ok(constrained > 20, `constrained rules ${constrained}`);
@@ -203,7 +187,7 @@ describe('required values: soundness', () => {
 
   test('over random rules and records, no record outside the required values matches', () => {
     const next = random(7);
-    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+    const pick = pickFrom(next);
     const FIELDS = ['eventName', 'eventSource', 'a.b', 'tags'];
     const VALUES: (string | number | boolean)[] = ['x', 'X', 'y', 'xy', '', 5, '5', true, 'true'];
     const MODIFIERS = ['', '', '', '', '|contains', '|startswith', '|neq', '|cased', '|all', '|exists', '|re'];
@@ -219,71 +203,10 @@ describe('required values: soundness', () => {
       if (count === 1 && modifier !== '|all') return `${indent}${yamlValue(field + modifier)}: ${yamlValue(values[0])}`;
       return `${indent}${yamlValue(field + modifier)}:\n${values.map((v) => `${indent}  - ${yamlValue(v)}`).join('\n')}`;
     };
-    const selection = (name: string): string => {
-      const shape = next();
-      if (shape < 0.15) return `${name}:\n  - ${yamlValue(pick(['x', 'y']))}`;
-      if (shape < 0.35) {
-        return `${name}:\n${[0, 1].map(() => {
-          const lines = Array.from({ length: 1 + Math.floor(next() * 2) }, () => entry('    '));
-          return `  -${lines.join('\n').slice(3)}`;
-        }).join('\n')}`;
-      }
-      const fields = new Set<string>();
-      const lines: string[] = [];
-      for (let i = 0; i < 1 + Math.floor(next() * 3); i++) {
-        const line = entry('  ');
-        const key = line.split(':')[0] as string;
-        if (fields.has(key)) continue;
-        fields.add(key);
-        lines.push(line);
-      }
-      return `${name}:\n${lines.join('\n')}`;
-    };
-    const expression = (depth: number): string => {
-      const roll = next();
-      if (depth > 2 || roll < 0.3) return pick(['s0', 's1', 's2', '1 of s*', 'all of them']);
-      if (roll < 0.45) return `not ${expression(depth + 1)}`;
-      if (roll < 0.75) return `(${expression(depth + 1)} and ${expression(depth + 1)})`;
-      return `(${expression(depth + 1)} or ${expression(depth + 1)})`;
-    };
     const scalar = (): unknown => (next() < 0.15 ? null : pick(VALUES));
     const fieldValue = (): unknown => (next() < 0.25 ? Array.from({ length: Math.floor(next() * 3) }, scalar) : scalar());
-    const record = (): LogRecord => {
-      const out: LogRecord = {};
-      for (const field of FIELDS) {
-        if (next() < 0.3) continue;
-        if (field === 'a.b') {
-          const shape = next();
-          out['a'] = shape < 0.4 ? { b: fieldValue() } : shape < 0.7 ? [{ b: fieldValue() }, { b: fieldValue() }] : { c: 1 };
-          if (next() < 0.1) out['a.b'] = fieldValue();
-        } else {
-          out[field] = fieldValue();
-        }
-      }
-      return out;
-    };
-
-    let rules = 0;
-    let constrained = 0;
-    let matched = 0;
-    let excluded = 0;
-    for (let i = 0; i < 400; i++) {
-      const detection = `${['s0', 's1', 's2'].map(selection).join('\n')}\ncondition: ${expression(0)}`;
-      const loaded = loadRuleText(ruleText(detection), 'fuzz.yml');
-      if (loaded.rules.length === 0) continue; // e.g. the same field twice with different modifiers in one map is fine, but a YAML duplicate is not
-      const rule = loaded.rules[0] as CompiledDetectionRule;
-      rules++;
-      if (rule.requiredValues.size > 0) constrained++;
-      for (let j = 0; j < 150; j++) {
-        const candidate = record();
-        const admitted = admitsRecord(rule.requiredValues, candidate);
-        if (!admitted) excluded++;
-        if (rule.match(candidate)) {
-          matched++;
-          assert.ok(admitted, `rule\n${detection}\nmatches ${JSON.stringify(candidate)} but requires ${JSON.stringify(required(rule))}`);
-        }
-      }
-    }
+    const promise = { constrains: (rule: CompiledDetectionRule) => rule.requiredValues.size > 0, admits: (rule: CompiledDetectionRule, record: LogRecord) => admitsRecord(rule.requiredValues, record), describe: (rule: CompiledDetectionRule) => JSON.stringify(required(rule)) };
+    const { rules, constrained, matched, excluded } = randomRuleSoundness({ next, entry, keywords: ['x', 'y'], fields: FIELDS, fieldValue, missing: 0.3 }, promise, 400, 150);
     assert.ok(rules > 300, `compiled ${rules} random rules`);
     assert.ok(constrained > 50, `${constrained} rules had required values`);
     assert.ok(matched > 2000, `${matched} matches`);

@@ -9,10 +9,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import type { LogRecord } from '../../src/engine/envelope.ts';
 import { loadRulePaths, loadRuleText } from '../../src/sigma/load.ts';
 import { admitsRecord } from '../../src/sigma/required-values.ts';
 import type { CompiledDetectionRule } from '../../src/sigma/types.ts';
+import { corpusCloudTrailRecords } from '../corpus.ts';
 
 const corpus = fileURLToPath(new URL('../../../shared/corpus', import.meta.url));
 const sigmahq = join(corpus, 'sigmahq-aws');
@@ -33,33 +33,6 @@ const AGGREGATIONS: Record<string, string> = {
   'aws_macic_evasion.yml': 'count() by sourceIPAddress > 5',
   'aws_ses_messaging_enabled.yml': 'timeframe: 5m',
 };
-
-function cloudTrailRecords(): LogRecord[] {
-  const records: LogRecord[] = [];
-  const push = (value: unknown): void => {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) records.push(value as LogRecord);
-  };
-  const panther = join(corpus, 'cloudtrail', 'panther-analysis.rule-tests.jsonl');
-  if (existsSync(panther)) {
-    for (const line of readFileSync(panther, 'utf8').split('\n')) if (line.trim()) push((JSON.parse(line) as { event?: unknown }).event);
-  }
-  for (const folder of ['otrf-security-datasets', 'elastic-integrations']) {
-    const dir = join(corpus, 'cloudtrail', folder);
-    if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir).sort()) {
-      if (!name.endsWith('.json') && !name.endsWith('.log')) continue;
-      for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) {
-        if (!line.trim().startsWith('{')) continue;
-        try {
-          push(JSON.parse(line));
-        } catch {
-          // not one record per line
-        }
-      }
-    }
-  }
-  return records;
-}
 
 describe('SigmaHQ AWS rules', { skip }, () => {
   test('all 57 rules load and compile without errors', async () => {
@@ -133,7 +106,7 @@ describe('SigmaHQ AWS rules', { skip }, () => {
 
   test('over the corpus CloudTrail records: no throw, and every match is admitted by the required values', async () => {
     const result = await loadRulePaths([join(sigmahq, 'rules')]);
-    const records = cloudTrailRecords();
+    const records = corpusCloudTrailRecords();
     assert.ok(records.length > 300, `${records.length} records`);
     let matches = 0;
     for (const rule of result.rules) {
