@@ -140,7 +140,12 @@ class WasmScanner {
     for (;;) {
       const spans = this.tablesBytes;
       const input = spans + SPAN_BYTES * this.spanCapacity;
-      this.reserve(input + n + PADDING);
+      try {
+        this.reserve(input + n + PADDING);
+      } catch {
+        // WebAssembly memory cannot grow that far (4 GiB at most): the reference scan reads it.
+        return scanRecords(buf, prefilter);
+      }
       const memory = new Uint8Array(this.exports.memory.buffer);
       memory.set(buf, input);
       memory.fill(0x22, input + n, input + n + PADDING);
