@@ -53,11 +53,16 @@ class ScanWorker {
   private sameRules = false;
   private readonly waiting = new Map<number, { resolve: (result: Done | Deferred) => void; reject: (error: Error) => void }>();
   /** Started once the worker module is ready (worker-module.ts); jobs posted before wait for it. */
-  private readonly worker: Promise<Worker>;
+  private readonly worker: Promise<Worker | undefined>;
+  /** Closed before its module was ready (a scan over before any worker was needed): never started. */
+  private closed = false;
+  private started: Worker | undefined;
 
   constructor(init: WorkerInit, module: Promise<URL>, mainRules: string, onFailure: (error: Error) => void) {
     this.worker = module.then((url) => {
+      if (this.closed) return undefined;
       const worker = new Worker(url, workerOptions(init));
+      this.started = worker;
       worker.on('message', (message: UnitResult) => {
         if (message.kind === 'ready') {
           this.ready = true;
@@ -90,7 +95,7 @@ class ScanWorker {
     const job: UnitJob = { seq, uri, raw: bytes };
     return new Promise((resolve, reject) => {
       this.waiting.set(seq, { resolve, reject });
-      void this.worker.then((worker) => worker.postMessage(job, [bytes.buffer as ArrayBuffer]), () => {});
+      void this.worker.then((worker) => worker?.postMessage(job, [bytes.buffer as ArrayBuffer]), () => {});
     });
   }
 
@@ -102,8 +107,8 @@ class ScanWorker {
 
   async close(): Promise<void> {
     this.waiting.clear();
-    const worker = await this.worker.catch(() => undefined);
-    await worker?.terminate();
+    this.closed = true;
+    await this.started?.terminate();
   }
 }
 

@@ -8,13 +8,15 @@
  *
  * The bundle is self-contained (the packages it needs are inside it; the AWS SDK, which no
  * worker loads, stays outside), so it runs from anywhere: it is written, with its source map,
- * to the system's temporary folder under a name from its content hash, and a worker's stack
- * traces name the TypeScript sources. `import.meta.url` in each source becomes that source's
+ * to the system's temporary folder, and a worker's stack traces name the TypeScript sources.
+ * Its name comes from the sources as they are (every file's path, size and modification time,
+ * the lock file's, Node's version): the next scan of the same sources starts its workers from
+ * it without bundling again. `import.meta.url` in each source becomes that source's
  * own file URL, so relative files (the rules folder, the record-scan WebAssembly) resolve as
  * they do unbundled.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -101,12 +103,50 @@ async function removeStaleBundles(dir: string, keep: string): Promise<void> {
   }
 }
 
+/**
+ * A key for the bundle of the sources as they are now: each source file's path, size and
+ * modification time, the package and lock files', and Node's version. Any change, a new key.
+ */
+export async function sourcesKey(): Promise<string> {
+  const hash = createHash('sha256');
+  const add = async (path: string): Promise<void> => {
+    const stats = await stat(path);
+    if (stats.isDirectory()) {
+      for (const entry of (await readdir(path)).sort()) await add(join(path, entry));
+    } else {
+      hash.update(`${path}\0${stats.size}\0${stats.mtimeMs}\n`);
+    }
+  };
+  await add(fileURLToPath(new URL('../', import.meta.url)));
+  for (const file of ['package.json', 'package-lock.json']) {
+    try {
+      await add(fileURLToPath(new URL(`../../${file}`, import.meta.url)));
+    } catch {
+      // An installed package may ship without its lock file.
+    }
+  }
+  hash.update(process.version);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** The bundle already written for these sources, if any (its time refreshed, so it is not taken for stale). */
+async function existingBundle(dir: string, name: string): Promise<URL | undefined> {
+  const file = join(dir, name);
+  try {
+    await stat(`${file}.map`);
+    const now = new Date();
+    await utimes(file, now, now);
+    return pathToFileURL(file);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Writes the bundle where a worker can start from it (atomically: concurrent scans may write the same one). */
-async function writeBundle(bundle: WorkerBundle): Promise<URL | undefined> {
+async function writeBundle(bundle: WorkerBundle, name: string): Promise<URL | undefined> {
   try {
     const dir = bundleDir();
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const name = `scan-worker-${createHash('sha256').update(bundle.code).digest('hex').slice(0, 16)}.mjs`;
     const file = join(dir, name);
     const partial = `${file}.${process.pid}.tmp`;
     await writeFile(`${partial}.map`, bundle.map);
@@ -114,11 +154,24 @@ async function writeBundle(bundle: WorkerBundle): Promise<URL | undefined> {
     // The bundle's own last line names scan-worker.mjs.map: point it at this name.
     await writeFile(partial, bundle.code.replace(/\/\/# sourceMappingURL=scan-worker\.mjs\.map\s*$/, `//# sourceMappingURL=${name}.map\n`));
     await rename(partial, file);
-    await removeStaleBundles(dir, name);
     return pathToFileURL(file);
   } catch {
     return undefined;
   }
+}
+
+/** The bundle for the sources as they are: the one written before, or a new one; undefined when esbuild cannot make it. */
+async function bundleUrl(): Promise<URL | undefined> {
+  let name: string;
+  try {
+    name = `scan-worker-${await sourcesKey()}.mjs`;
+  } catch {
+    return undefined;
+  }
+  const dir = bundleDir();
+  const url = (await existingBundle(dir, name)) ?? (await bundleWorker().then((bundle) => (bundle === undefined ? undefined : writeBundle(bundle, name))));
+  if (url !== undefined) await removeStaleBundles(dir, name).catch(() => {});
+  return url;
 }
 
 let cached: Promise<URL> | undefined;
@@ -126,8 +179,6 @@ let cached: Promise<URL> | undefined;
 /** The URL to start scan workers from (built once per process). */
 export function scanWorkerModule(): Promise<URL> {
   if (!new URL(import.meta.url).pathname.endsWith('.ts')) return Promise.resolve(new URL('./worker-thread.js', import.meta.url));
-  cached ??= bundleWorker()
-    .then((bundle) => (bundle === undefined ? undefined : writeBundle(bundle)))
-    .then((url) => url ?? tsxBootstrap());
+  cached ??= bundleUrl().then((url) => url ?? tsxBootstrap());
   return cached;
 }

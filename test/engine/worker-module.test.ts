@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { bundleWorker, scanWorkerModule } from '../../src/engine/worker-module.ts';
+import { bundleWorker, scanWorkerModule, sourcesKey } from '../../src/engine/worker-module.ts';
 
 test('the worker bundles into one module with each source keeping its own import.meta.url', async () => {
   const bundle = await bundleWorker();
@@ -48,7 +48,22 @@ test('a worker that fails reports a stack naming the TypeScript sources', async 
   assert.match(message.message ?? '', /src\/engine\/worker-recipe\.ts:\d+/);
 });
 
-test('bundles of other versions older than a week are removed when a bundle is written', async () => {
+test('a later scan of the same sources starts its workers from the bundle already written', async () => {
+  const url = await scanWorkerModule();
+  assert.equal(await sourcesKey(), await sourcesKey());
+  const original = readFileSync(url, 'utf8');
+  const marker = `\n// reused ${Date.now()}\n`;
+  appendFileSync(url, marker);
+  try {
+    const fresh = (await import(`../../src/engine/worker-module.ts?reuse=${Date.now()}`)) as typeof import('../../src/engine/worker-module.ts');
+    assert.equal((await fresh.scanWorkerModule()).href, url.href);
+    assert.ok(readFileSync(url, 'utf8').endsWith(marker), 'the bundle was not written again');
+  } finally {
+    writeFileSync(url, original);
+  }
+});
+
+test('bundles of other versions older than a week are removed when workers start', async () => {
   const url = await scanWorkerModule();
   const dir = new URL('.', url);
   const stale = new URL('scan-worker-0000000000000000.mjs', dir);
@@ -58,7 +73,7 @@ test('bundles of other versions older than a week are removed when a bundle is w
   const weekAgo = new Date(Date.now() - 8 * 24 * 3600 * 1000);
   utimesSync(stale, weekAgo, weekAgo);
   try {
-    // A fresh module instance writes its bundle again (the cached URL is per process).
+    // A fresh module instance looks for its bundle again (the cached URL is per module instance).
     const fresh = (await import(`../../src/engine/worker-module.ts?again=${Date.now()}`)) as typeof import('../../src/engine/worker-module.ts');
     assert.equal((await fresh.scanWorkerModule()).href, url.href);
     assert.equal(existsSync(stale), false);
