@@ -54,7 +54,7 @@ function byteClasses(): Uint8Array {
 }
 
 /** The tables region for a pre-filter: classes, stack, then the keys with their values and literals. */
-export function encodeTables(prefilter: RawPrefilter): Uint8Array {
+function encodeTables(prefilter: RawPrefilter): Uint8Array {
   const keys = prefilter.keys;
   const chunks: Buffer[] = [];
   // Variable-length data goes after the fixed part; offsets are from the region's start.

@@ -162,7 +162,7 @@ function keyAt(table: KeyTable, buf: Buffer, start: number, end: number): Prefil
 }
 
 /** True when the string value buf[start, end) after this key may satisfy a rule: not all ASCII, a wanted value, or holding a literal. */
-export function valueWanted(entry: PrefilterKey, buf: Buffer, start: number, end: number): boolean {
+function valueWanted(entry: PrefilterKey, buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if ((buf[i] as number) >= 0x80) return true;
   const text = buf.toString('latin1', start, end);
   const lower = text.toLowerCase();
