@@ -19,6 +19,7 @@ import { parseFieldKey } from '../sigma/modifiers.ts';
 import type { CompiledDetectionRule } from '../sigma/types.ts';
 import type { FlowHeader } from '../formats/vpcflow-fields.ts';
 import type { FlowLineView } from '../formats/vpcflow-scan.ts';
+import { isJsonObject } from '../json-object.ts';
 
 type LineTest = (view: FlowLineView) => boolean;
 
@@ -34,10 +35,6 @@ export interface CidrConstraint {
   v4: readonly number[];
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * The `field|cidr` selections every record a rule matches satisfies, read from the rule's
  * detection: search identifiers the condition requires (an identifier, or an operand of a
@@ -47,7 +44,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  */
 export function cidrConstraints(rule: Pick<CompiledDetectionRule, 'source'>): CidrConstraint[] {
   const detection = rule.source.detection;
-  if (!isPlainObject(detection)) return [];
+  if (!isJsonObject(detection)) return [];
   let condition = detection.condition;
   if (Array.isArray(condition) && condition.length === 1) condition = condition[0];
   if (typeof condition !== 'string') return [];
@@ -63,7 +60,7 @@ export function cidrConstraints(rule: Pick<CompiledDetectionRule, 'source'>): Ci
   for (const name of required) {
     if (name === 'condition' || !Object.hasOwn(detection, name)) continue;
     const search = detection[name];
-    if (!isPlainObject(search)) continue;
+    if (!isJsonObject(search)) continue;
     for (const [key, value] of Object.entries(search)) {
       const { field, modifiers } = parseFieldKey(key);
       if (modifiers.length !== 1 || modifiers[0] !== 'cidr' || field === '' || field.includes('.')) continue;

@@ -9,6 +9,7 @@ import { resolveCorrelations } from './correlation-resolve.ts';
 import type { CorrelationRule } from '../sigma/correlation.ts';
 import type { CompiledFilter } from '../sigma/filter.ts';
 import type { CompiledDetectionRule } from '../sigma/types.ts';
+import { isJsonObject } from '../json-object.ts';
 
 export type Expectation = 'match' | 'no-match';
 
@@ -44,10 +45,6 @@ export function testsFileOf(ruleFile: string): string {
   return ruleFile.replace(/\.ya?ml$/, '') + '.tests.yml';
 }
 
-function isRecord(value: unknown): value is LogRecord {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Parses a tests file into cases, each with its `file:line:col`; malformed cases become errors. */
 export function parseRuleTests(text: string, file: string): { cases: RuleTestCase[]; errors: LocatedError[] } {
   const lineCounter = new LineCounter();
@@ -70,7 +67,7 @@ export function parseRuleTests(text: string, file: string): { cases: RuleTestCas
   root.items.forEach((item, position) => {
     const location = at(isMap(item) ? item.range?.[0] : undefined);
     const value: unknown = isMap(item) ? item.toJSON() : undefined;
-    if (!isRecord(value)) {
+    if (!isJsonObject(value)) {
       errors.push({ code: 'TH_RULE_TEST', message: `case ${position + 1} is not a mapping`, location });
       return;
     }
@@ -80,7 +77,7 @@ export function parseRuleTests(text: string, file: string): { cases: RuleTestCas
       return;
     }
     const events = value.events !== undefined ? value.events : value.event !== undefined ? [value.event] : undefined;
-    if (!Array.isArray(events) || events.length === 0 || !events.every(isRecord)) {
+    if (!Array.isArray(events) || events.length === 0 || !events.every(isJsonObject)) {
       errors.push({ code: 'TH_RULE_TEST', message: `case ${position + 1}: needs an event (a mapping) or events (a list of mappings)`, location });
       return;
     }

@@ -23,6 +23,7 @@ import { cloudTrailEventTime, cloudTrailFormat, isCloudTrailRecord } from '../fo
 import { DEFAULT_BATCH_SIZE } from '../formats/batcher.ts';
 import { scanRecordsFast } from './record-scan-wasm.ts';
 import type { RawPrefilter } from './worker-prefilter.ts';
+import { isJsonObject } from '../json-object.ts';
 
 const gunzipAsync = promisify(gunzipCallback);
 
@@ -172,10 +173,6 @@ function prefiltered(uri: string, plain: Buffer, prefilter: RawPrefilter, option
   return out;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * The envelopes of a CloudTrail S3 file (one `{"Records":[...]}` document of objects) parsed in
  * one piece, as the decoder would make them; undefined for anything else (then the decoder
@@ -190,12 +187,12 @@ function wholeCloudTrail(uri: string, plain: Buffer, options: DecodeOptions): En
   }
   // The decoder's own test (the first JSON format that recognises a value unwraps it), and the
   // unwrap of S3 files: every element an object, its index the record's origin.
-  if (!isObject(value) || !Array.isArray(value.Records) || isCloudTrailRecord(value) || !cloudTrailFormat.recognise(value)) return undefined;
+  if (!isJsonObject(value) || !Array.isArray(value.Records) || isCloudTrailRecord(value) || !cloudTrailFormat.recognise(value)) return undefined;
   const list = value.Records as unknown[];
   const out: Envelope[] = new Array<Envelope>(list.length);
   for (let i = 0; i < list.length; i++) {
     const record = list[i];
-    if (!isObject(record)) return undefined;
+    if (!isJsonObject(record)) return undefined;
     out[i] = { source: 'cloudtrail', time: cloudTrailEventTime(record), record, origin: { uri, index: i } };
   }
   options.stats.records += list.length;

@@ -20,6 +20,7 @@
 import type { Envelope, LogRecord, Origin } from '../engine/envelope.ts';
 import { parseTimestamp } from './time.ts';
 import type { JsonFormat, UnwrapContext } from './types.ts';
+import { isJsonObject } from '../json-object.ts';
 
 const EVENTBRIDGE_DETAIL_TYPES: ReadonlySet<string> = new Set([
   'AWS API Call via CloudTrail',
@@ -28,10 +29,6 @@ const EVENTBRIDGE_DETAIL_TYPES: ReadonlySet<string> = new Set([
   'AWS Service Event via CloudTrail',
   'AWS Insight via CloudTrail',
 ]);
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Event time of a CloudTrail record in epoch ms (`eventTime`); NaN when absent or invalid. */
 export function cloudTrailEventTime(record: LogRecord): number {
@@ -46,7 +43,7 @@ export function cloudTrailEventTime(record: LogRecord): number {
  * share some of these names and are not CloudTrail.
  */
 export function isCloudTrailRecord(value: unknown): boolean {
-  if (!isObject(value)) return false;
+  if (!isJsonObject(value)) return false;
   const source = value.eventSource;
   if (typeof source === 'string' && source.startsWith('aws:')) return false;
   if (typeof value.eventVersion === 'string') {
@@ -57,7 +54,7 @@ export function isCloudTrailRecord(value: unknown): boolean {
 
 function isEventBridgeCloudTrail(value: Record<string, unknown>): boolean {
   const type = value['detail-type'];
-  if (typeof type !== 'string' || !isObject(value.detail)) return false;
+  if (typeof type !== 'string' || !isJsonObject(value.detail)) return false;
   return EVENTBRIDGE_DETAIL_TYPES.has(type) || / via CloudTrail$/i.test(type);
 }
 
@@ -66,7 +63,7 @@ function isDigest(value: Record<string, unknown>): boolean {
 }
 
 function firstObject(list: readonly unknown[]): Record<string, unknown> | undefined {
-  for (const item of list) if (isObject(item)) return item;
+  for (const item of list) if (isJsonObject(item)) return item;
   return undefined;
 }
 
@@ -120,7 +117,7 @@ function eventBridgeTime(value: Record<string, unknown>): number | undefined {
 function unwrapRecords(list: readonly unknown[], ctx: UnwrapContext, out: Envelope[]): void {
   for (let i = 0; i < list.length; i++) {
     const record = list[i];
-    if (isObject(record)) out.push(envelope(record, ctx.nextOrigin()));
+    if (isJsonObject(record)) out.push(envelope(record, ctx.nextOrigin()));
     else if (record !== undefined) notAnObject(ctx, `.Records[${i}]`, `Records[${i}]`);
   }
 }
@@ -129,7 +126,7 @@ function unwrapArray(list: readonly unknown[], ctx: UnwrapContext, out: Envelope
   for (let i = 0; i < list.length; i++) {
     const item = list[i];
     if (item === undefined) continue;
-    if (!isObject(item)) notAnObject(ctx, `[${i}]`, `element ${i}`);
+    if (!isJsonObject(item)) notAnObject(ctx, `[${i}]`, `element ${i}`);
     else if (isCloudTrailRecord(item)) out.push(envelope(item, ctx.nextOrigin()));
     else if (isEventBridgeCloudTrail(item)) out.push(envelope(item.detail as LogRecord, ctx.nextOrigin(), eventBridgeTime(item)));
     else {
@@ -152,7 +149,7 @@ function unwrapLogsPayload(value: Record<string, unknown>, ctx: UnwrapContext, o
     const event = events[i];
     if (event === undefined) continue;
     const member = `.logEvents[${i}]`;
-    if (!isObject(event) || typeof event.message !== 'string') {
+    if (!isJsonObject(event) || typeof event.message !== 'string') {
       ctx.reportError({ code: 'TH_INPUT_RECORD', message: `logEvents[${i}] has no string message: skipped`, location: locate(ctx, member) });
       continue;
     }
@@ -167,7 +164,7 @@ function unwrapLogsPayload(value: Record<string, unknown>, ctx: UnwrapContext, o
       });
       continue;
     }
-    if (!isObject(record)) {
+    if (!isJsonObject(record)) {
       notAnObject(ctx, member, `logEvents[${i}].message`);
       continue;
     }
@@ -181,7 +178,7 @@ function unwrapLookupEvents(value: Record<string, unknown>, ctx: UnwrapContext, 
     const event = events[i];
     if (event === undefined) continue;
     const member = `.Events[${i}]`;
-    if (!isObject(event)) {
+    if (!isJsonObject(event)) {
       notAnObject(ctx, member, `Events[${i}]`);
       continue;
     }
@@ -208,7 +205,7 @@ function unwrapLookupEvents(value: Record<string, unknown>, ctx: UnwrapContext, 
       });
       continue;
     }
-    if (isObject(record)) out.push(envelope(record, ctx.nextOrigin()));
+    if (isJsonObject(record)) out.push(envelope(record, ctx.nextOrigin()));
     else notAnObject(ctx, `${member}.CloudTrailEvent`, `Events[${i}].CloudTrailEvent`);
   }
 }
@@ -220,7 +217,7 @@ export const cloudTrailFormat: JsonFormat = {
 
   recognise(value: unknown): boolean {
     if (Array.isArray(value)) return isRecordArray(value);
-    if (!isObject(value)) return false;
+    if (!isJsonObject(value)) return false;
     return (
       isCloudTrailRecord(value) ||
       isRecordsFile(value) ||
@@ -237,7 +234,7 @@ export const cloudTrailFormat: JsonFormat = {
       unwrapArray(value, ctx, out);
       return out;
     }
-    if (!isObject(value)) return out;
+    if (!isJsonObject(value)) return out;
     if (isCloudTrailRecord(value)) {
       out.push(envelope(value, ctx.nextOrigin(ctx.line)));
     } else if (Array.isArray(value.Records)) {

@@ -15,20 +15,17 @@
  */
 import type { Envelope, LogRecord } from '../engine/envelope.ts';
 import type { JsonFormat, UnwrapContext } from './types.ts';
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { isJsonObject } from '../json-object.ts';
 
 /** Structural test for one raw finding. */
 export function isGuardDutyFinding(value: unknown): value is LogRecord {
-  if (!isObject(value)) return false;
+  if (!isJsonObject(value)) return false;
   return (
     typeof value.schemaVersion === 'string' &&
     typeof value.id === 'string' &&
     typeof value.type === 'string' &&
     (typeof value.severity === 'number' || typeof value.severity === 'string') &&
-    (isObject(value.service) || isObject(value.resource))
+    (isJsonObject(value.service) || isJsonObject(value.resource))
   );
 }
 
@@ -52,9 +49,9 @@ function findingsList(value: Record<string, unknown>): unknown[] | undefined {
 /** True for a finding GuardDuty generated as a sample (console or CreateSampleFindings). */
 export function isSampleFinding(finding: LogRecord): boolean {
   const service = finding.service;
-  if (!isObject(service)) return false;
+  if (!isJsonObject(service)) return false;
   const info = service.additionalInfo;
-  if (!isObject(info)) return false;
+  if (!isJsonObject(info)) return false;
   const sample = info.sample;
   if (sample === true || (typeof sample === 'string' && sample.toLowerCase() === 'true')) return true;
   return typeof info.value === 'string' && /"sample"\s*:\s*(true|"true")/i.test(info.value);
@@ -87,7 +84,7 @@ export interface GuardDutyFindingVersion {
 export function guardDutyFindingVersion(record: LogRecord): GuardDutyFindingVersion | undefined {
   if (typeof record.id !== 'string' || record.id === '') return undefined;
   const service = record.service;
-  const rawCount = isObject(service) ? service.count : undefined;
+  const rawCount = isJsonObject(service) ? service.count : undefined;
   const count = typeof rawCount === 'number' ? rawCount : typeof rawCount === 'string' && rawCount !== '' ? Number(rawCount) : 1;
   return { id: record.id, count: Number.isFinite(count) ? count : 1, updatedAt: parseTime(record.updatedAt) };
 }
@@ -111,7 +108,7 @@ function locate(ctx: UnwrapContext, member: string): string {
 function addFinding(out: Envelope[], ctx: UnwrapContext, value: unknown, member: string, fallbackTime?: unknown): void {
   // A hole left by the dispatcher's recovery of a damaged array: already reported.
   if (value === undefined && member !== '' && member !== '.detail') return;
-  if (!isObject(value) || typeof value.type !== 'string' || typeof value.id !== 'string') {
+  if (!isJsonObject(value) || typeof value.type !== 'string' || typeof value.id !== 'string') {
     ctx.reportError({
       code: 'TH_INPUT_RECORD',
       message: 'not a GuardDuty finding: an object with string `id` and `type` is required',
@@ -134,7 +131,7 @@ export const guardDutyFormat: JsonFormat = {
 
   recognise(value: unknown): boolean {
     if (Array.isArray(value)) return isGuardDutyFinding(firstPresent(value));
-    if (!isObject(value)) return false;
+    if (!isJsonObject(value)) return false;
     return isEventBridgeFinding(value) || findingsList(value) !== undefined || isGuardDutyFinding(value);
   },
 
@@ -144,7 +141,7 @@ export const guardDutyFormat: JsonFormat = {
       value.forEach((item, i) => addFinding(out, ctx, item, `[${i}]`));
       return out;
     }
-    if (!isObject(value)) {
+    if (!isJsonObject(value)) {
       ctx.reportError({ code: 'TH_INPUT_RECORD', message: 'not a GuardDuty finding', location: locate(ctx, '') });
       return out;
     }

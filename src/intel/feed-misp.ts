@@ -16,10 +16,7 @@ import type { FeedContext } from './feed-context.ts';
 import type { Indicator, SideHint } from './indicator.ts';
 import { parseIndicatorValue } from './indicator-value.ts';
 import { parseFeedTime } from './expiry.ts';
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { isJsonObject } from '../json-object.ts';
 
 interface MispEvent {
   event: Record<string, unknown> | undefined;
@@ -31,24 +28,24 @@ export function mispEvents(doc: unknown): MispEvent[] | undefined {
   const fromEvent = (event: Record<string, unknown>): MispEvent => {
     const attributes: unknown[] = Array.isArray(event.Attribute) ? [...event.Attribute] : [];
     if (Array.isArray(event.Object)) {
-      for (const object of event.Object) if (isObject(object) && Array.isArray(object.Attribute)) attributes.push(...object.Attribute);
+      for (const object of event.Object) if (isJsonObject(object) && Array.isArray(object.Attribute)) attributes.push(...object.Attribute);
     }
     return { event, attributes };
   };
   const fromList = (list: unknown[]): MispEvent[] | undefined => {
     const events: MispEvent[] = [];
     for (const item of list) {
-      if (isObject(item) && isObject(item.Event)) events.push(fromEvent(item.Event));
-      else if (isObject(item) && (Array.isArray(item.Attribute) || 'info' in item)) events.push(fromEvent(item));
+      if (isJsonObject(item) && isJsonObject(item.Event)) events.push(fromEvent(item.Event));
+      else if (isJsonObject(item) && (Array.isArray(item.Attribute) || 'info' in item)) events.push(fromEvent(item));
       else return undefined;
     }
     return events;
   };
   if (Array.isArray(doc)) return doc.length > 0 ? fromList(doc) : undefined;
-  if (!isObject(doc)) return undefined;
-  if (isObject(doc.Event)) return [fromEvent(doc.Event)];
+  if (!isJsonObject(doc)) return undefined;
+  if (isJsonObject(doc.Event)) return [fromEvent(doc.Event)];
   if (Array.isArray(doc.response)) return fromList(doc.response);
-  if (isObject(doc.response) && Array.isArray(doc.response.Attribute)) return [{ event: undefined, attributes: doc.response.Attribute }];
+  if (isJsonObject(doc.response) && Array.isArray(doc.response.Attribute)) return [{ event: undefined, attributes: doc.response.Attribute }];
   if (Array.isArray(doc.Attribute)) return [{ event: undefined, attributes: doc.Attribute }];
   return undefined;
 }
@@ -78,7 +75,7 @@ export function parseMispFeed(doc: unknown, ctx: FeedContext): Indicator[] {
     const eventId = event === undefined ? undefined : String(event.id ?? event.uuid ?? '?');
     const eventTime = event === undefined ? undefined : (parseFeedTime(event.timestamp) ?? parseFeedTime(event.date));
     attributes.forEach((attr, i) => {
-      if (!isObject(attr)) return;
+      if (!isJsonObject(attr)) return;
       const attrId = String(attr.uuid ?? attr.id ?? `Attribute[${i}]`);
       const owner = eventId ?? (attr.event_id === undefined ? undefined : String(attr.event_id));
       const location = `${ctx.file}#${owner === undefined ? '' : `event-${owner}/`}attribute-${attrId}`;

@@ -12,22 +12,19 @@ import type { Indicator } from './indicator.ts';
 import { parseIndicatorValue } from './indicator-value.ts';
 import { parseFeedTime } from './expiry.ts';
 import { parseStixPattern } from './stix-pattern.ts';
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { isJsonObject } from '../json-object.ts';
 
 /** The STIX objects of a parsed JSON document, or undefined when it is not STIX. */
 export function stixObjects(doc: unknown): unknown[] | undefined {
   if (Array.isArray(doc)) {
-    return doc.length > 0 && doc.every((o) => isObject(o) && typeof o.type === 'string' && typeof o.id === 'string' && o.id.includes('--'))
+    return doc.length > 0 && doc.every((o) => isJsonObject(o) && typeof o.type === 'string' && typeof o.id === 'string' && o.id.includes('--'))
       ? doc
       : undefined;
   }
-  if (!isObject(doc)) return undefined;
+  if (!isJsonObject(doc)) return undefined;
   if (doc.type === 'bundle') return Array.isArray(doc.objects) ? doc.objects : [];
   if (doc.type === 'indicator' && typeof doc.pattern === 'string') return [doc];
-  if (Array.isArray(doc.objects) && doc.objects.every((o) => isObject(o) && typeof o.type === 'string')) return doc.objects;
+  if (Array.isArray(doc.objects) && doc.objects.every((o) => isJsonObject(o) && typeof o.type === 'string')) return doc.objects;
   return undefined;
 }
 
@@ -39,7 +36,7 @@ export function parseStixFeed(doc: unknown, ctx: FeedContext): Indicator[] {
     return out;
   }
   objects.forEach((obj, i) => {
-    if (!isObject(obj) || obj.type !== 'indicator') return;
+    if (!isJsonObject(obj) || obj.type !== 'indicator') return;
     const id = typeof obj.id === 'string' ? obj.id : `objects[${i}]`;
     const location = `${ctx.file}#${id}`;
     if (obj.pattern_type !== undefined && obj.pattern_type !== 'stix') {

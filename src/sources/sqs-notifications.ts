@@ -11,6 +11,7 @@
  * S3 URL-encodes object keys in event notifications (a space is `+`); CloudTrail does not.
  * `s3:TestEvent` (sent when a notification is configured) announces nothing.
  */
+import { isJsonObject } from '../json-object.ts';
 
 export interface NotifiedObject {
   bucket: string;
@@ -28,10 +29,6 @@ export type Notification =
   /** `s3:TestEvent`, or only events other than object creation (deletions...). */
   | { kind: 'ignored'; reason: string }
   | { kind: 'unrecognized'; reason: string };
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** S3 event notification keys: `+` is a space, then percent-decoding. */
 export function decodeS3EventKey(key: string): string {
@@ -63,14 +60,14 @@ function fromS3Event(value: Record<string, unknown>): Notification {
   const objects: NotifiedObject[] = [];
   let other = 0;
   for (const record of records) {
-    if (!isObject(record) || !isObject(record.s3)) return { kind: 'unrecognized', reason: 'a record has no s3 member' };
+    if (!isJsonObject(record) || !isJsonObject(record.s3)) return { kind: 'unrecognized', reason: 'a record has no s3 member' };
     const eventName = typeof record.eventName === 'string' ? record.eventName : '';
     if (!eventName.startsWith('ObjectCreated:')) {
       other += 1;
       continue;
     }
-    const bucket = isObject(record.s3.bucket) ? record.s3.bucket.name : undefined;
-    const object = isObject(record.s3.object) ? record.s3.object : undefined;
+    const bucket = isJsonObject(record.s3.bucket) ? record.s3.bucket.name : undefined;
+    const object = isJsonObject(record.s3.object) ? record.s3.object : undefined;
     if (typeof bucket !== 'string' || object === undefined || typeof object.key !== 'string') return { kind: 'unrecognized', reason: 'a record lacks s3.bucket.name or s3.object.key' };
     const notified: NotifiedObject = { bucket, key: decodeS3EventKey(object.key) };
     if (typeof object.eTag === 'string' && object.eTag !== '') notified.etag = object.eTag.replace(/^"|"$/g, '');
@@ -96,13 +93,13 @@ function fromCloudTrail(value: Record<string, unknown>, sentAt: number | undefin
 /** Reads one message body; never throws. */
 export function parseNotification(body: string): Notification {
   const outer = parseJson(body);
-  if (!isObject(outer)) return { kind: 'unrecognized', reason: 'the body is not a JSON object' };
+  if (!isJsonObject(outer)) return { kind: 'unrecognized', reason: 'the body is not a JSON object' };
   let value: Record<string, unknown> = outer;
   let sentAt: number | undefined;
   if (outer.Type === 'Notification' && typeof outer.Message === 'string') {
     sentAt = time(outer.Timestamp);
     const inner = parseJson(outer.Message);
-    if (!isObject(inner)) return { kind: 'unrecognized', reason: 'the SNS Message is not a JSON object' };
+    if (!isJsonObject(inner)) return { kind: 'unrecognized', reason: 'the SNS Message is not a JSON object' };
     value = inner;
   }
   if (value.Event === 's3:TestEvent') return { kind: 'ignored', reason: 's3:TestEvent' };
