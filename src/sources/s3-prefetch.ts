@@ -2,6 +2,11 @@
  * Several downloads at once, units still in key order: while the scan decodes one object, the
  * next ones (a bounded window, by count and by bytes) download in the background. Objects too
  * large for the window are streamed when their turn comes instead.
+ *
+ * A unit once handed out is the scan's: its download goes on, and it may be opened, after the
+ * listing has ended (a scan with worker threads reads several units at once, and asks for the
+ * next before the previous is read). Only the downloads still in the window, never handed out,
+ * are aborted when the scan stops early.
  */
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -23,6 +28,8 @@ export interface PrefetchOptions {
 
 interface Slot {
   object: ListedObject;
+  /** Aborts this slot's download if the scan stops before taking it. */
+  abort: AbortController;
   /** The download when prefetched; undefined: streamed when opened. */
   download?: Promise<Buffer>;
   bytes: number;
@@ -32,8 +39,6 @@ export async function* prefetchUnits(client: S3Client, objects: AsyncIterable<Li
   const concurrency = Math.max(1, options.concurrency ?? 8);
   const maxObjectBytes = options.maxObjectBytes ?? 16 * 1024 * 1024;
   const maxWindowBytes = options.maxWindowBytes ?? 128 * 1024 * 1024;
-  const abort = new AbortController();
-  const fetchOptions: FetchOptions = { ...options.fetch, signal: abort.signal };
   const source = objects[Symbol.asyncIterator]();
   const window: Slot[] = [];
   let windowBytes = 0;
@@ -48,11 +53,11 @@ export async function* prefetchUnits(client: S3Client, objects: AsyncIterable<Li
       }
       const object = next.value;
       const size = object.size ?? Number.POSITIVE_INFINITY;
-      const slot: Slot = { object, bytes: 0 };
+      const slot: Slot = { object, abort: new AbortController(), bytes: 0 };
       if (size <= maxObjectBytes && windowBytes + size <= maxWindowBytes) {
         slot.bytes = size;
         windowBytes += size;
-        slot.download = downloadObject(client, object, fetchOptions).then((result) => result.bytes);
+        slot.download = downloadObject(client, object, { ...options.fetch, signal: slot.abort.signal }).then((result) => result.bytes);
         // Failures surface when the unit is opened; until then the rejection is expected.
         slot.download.catch(() => undefined);
       }
@@ -69,7 +74,7 @@ export async function* prefetchUnits(client: S3Client, objects: AsyncIterable<Li
       const unit: InputUnit = {
         uri: s3Uri(object.bucket, object.key),
         open: async () => {
-          if (download === undefined) return (await openObject(client, object, fetchOptions)).stream;
+          if (download === undefined) return (await openObject(client, object, { ...options.fetch })).stream;
           return Readable.from([await download], { objectMode: false });
         },
       };
@@ -79,7 +84,7 @@ export async function* prefetchUnits(client: S3Client, objects: AsyncIterable<Li
       windowBytes -= slot.bytes;
     }
   } finally {
-    abort.abort();
+    for (const slot of window) slot.abort.abort();
     await source.return?.(undefined);
   }
 }

@@ -188,6 +188,27 @@ test('downloads overlap (bounded prefetch) while units still come in key order',
   assert.ok(s3.peakObjectGets <= 8, `prefetch window exceeded: ${s3.peakObjectGets}`);
 });
 
+test('units handed out are still read after the listing has ended (a scan with workers reads ahead)', async () => {
+  reset();
+  const day = '2026-11-05';
+  const keys = Array.from({ length: 6 }, (_, i) => cloudTrailKey(A, 'us-east-1', day, `late${i}`));
+  await Promise.all(keys.map((key, i) => s3.put(BUCKET, key, cloudTrailFile([stopLogging(`ev-late-${i}`, `${day}T09:00:00Z`)]))));
+  s3.delay = (request) => (request.key === '' ? 0 : 30);
+  const source = createS3Source((aws) => createS3Client(aws, 3), { fetch: { baseDelayMs: 5, resumes: 3 } });
+  const errors: LocatedError[] = [];
+  const units = [];
+  for await (const unit of source.expand(`s3://${BUCKET}/AWSLogs/${A}/CloudTrail/us-east-1/2026/11/05/`, (error) => errors.push(error), { aws: { endpointUrl: s3.endpoint, region: 'us-east-1' } })) units.push(unit);
+  assert.equal(units.length, 6);
+  let records = 0;
+  for (const unit of units) {
+    const stats: DecodeStats = { records: 0, skipped: 0, errors: 0 };
+    for await (const batch of decodeUnit(unit, { onError: (error) => errors.push(error), stats })) void batch;
+    records += stats.records;
+  }
+  assert.deepEqual(errors, []);
+  assert.equal(records, 6);
+});
+
 test('an unknown bucket is one TH_S3_LIST error; the engine scan counts it as an input error and goes on', async () => {
   reset();
   const ruleSet = await loadRuleSet({ paths: [DEFAULT_RULES_DIR] });
