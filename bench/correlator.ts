@@ -15,9 +15,9 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { Detector } from '../src/engine/detector.ts';
 import type { DetectorOptions } from '../src/engine/detector.ts';
-import { loadRuleSet } from '../src/engine/rule-set.ts';
-import type { Alert } from '../src/engine/alert.ts';
-import type { Envelope } from '../src/engine/envelope.ts';
+import { loadRuleSet } from '../src/pack/rule-set.ts';
+import type { Alert } from '../src/core/alert.ts';
+import type { Envelope } from '../src/core/envelope.ts';
 
 interface Scenario {
   label: string;

@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { gunzipChunkSize } from '../src/engine/worker-file.ts';
+import { gunzipChunkSize } from '../src/formats/read-unit.ts';
 
 /** Every regular file under dir, in byte order of names at each level (trailhound's order). */
 export function listFiles(dir: string, suffix = ''): string[] {

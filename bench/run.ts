@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadRuleSet, DEFAULT_RULES_DIR } from '../src/engine/rule-set.ts';
+import { loadRuleSet, DEFAULT_RULES_DIR } from '../src/pack/rule-set.ts';
 import { defaultOptions, existingCorpus, generateCorpus } from './generate.ts';
 import type { CorpusManifest } from './generate.ts';
 import { GNU_TIME, TASKSET, describeMachine, jqVersion, run, spread } from './measure.ts';

@@ -12,7 +12,7 @@
  * keys ATTACK_TACTIC / ATTACK_TECHNIQUE). Types the table does not know fall back to the
  * ThreatPurpose tactic alone. v18 ids that moved in v19 are emitted with their v19 partner.
  */
-import type { LogRecord } from '../engine/envelope.ts';
+import type { LogRecord } from '../core/envelope.ts';
 import { equivalentTechniques, tacticSlug, techniqueInfo, TECHNIQUES } from './techniques.ts';
 
 export type GuardDutyLevel = 'low' | 'medium' | 'high' | 'critical';

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadWatchConfig } from '../service/config.ts';
 import { setUpEngine } from '../service/engine-setup.ts';
-import { formatLocatedError } from '../errors.ts';
+import { formatLocatedError } from '../core/errors.ts';
 import { Diagnostics } from './diagnostics.ts';
 import { EXIT } from './exit-codes.ts';
 

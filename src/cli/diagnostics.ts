@@ -1,5 +1,5 @@
-import type { LocatedError } from '../errors.ts';
-import { formatLocatedError } from '../errors.ts';
+import type { LocatedError } from '../core/errors.ts';
+import { formatLocatedError } from '../core/errors.ts';
 
 /** stderr is for people: errors, warnings, progress and the summary; stdout carries data only. */
 export class Diagnostics {

@@ -3,7 +3,7 @@
  * on stderr, and the per-feed counts `intel check` prints. Feeds are configuration: an error in
  * one makes the exit code 2, but what loaded is still used.
  */
-import type { LocatedError } from '../errors.ts';
+import type { LocatedError } from '../core/errors.ts';
 import { parseTimespan } from '../sigma/correlation.ts';
 import type { Indicator } from '../intel/indicator.ts';
 import type { FeedStats, LoadFeedsResult } from '../intel/load.ts';

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { formatLocatedError, type LocatedError } from '../errors.ts';
+import { formatLocatedError, type LocatedError } from '../core/errors.ts';
 import { Diagnostics } from './diagnostics.ts';
 import { EXIT } from './exit-codes.ts';
 import { DEFAULT_MAX_AGE, loadCtiFeeds, parseMaxAge, type FeedReport } from './intel-feeds.ts';

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import { DEFAULT_RULES_DIR, loadRuleSet } from '../engine/rule-set.ts';
-import { checkRuleConventions } from '../engine/rule-conventions.ts';
-import { runRuleTests } from '../engine/rule-tests.ts';
+import { DEFAULT_RULES_DIR, loadRuleSet } from '../pack/rule-set.ts';
+import { checkRuleConventions } from '../pack/rule-conventions.ts';
+import { runRuleTests } from '../pack/rule-tests.ts';
 import { attackTagsToIds } from '../attack/techniques.ts';
 import { Diagnostics } from './diagnostics.ts';
 import { EXIT } from './exit-codes.ts';

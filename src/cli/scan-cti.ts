@@ -5,9 +5,9 @@
  */
 import type { Command } from 'commander';
 import type { DetectorOptions } from '../engine/detector.ts';
-import { DEFAULT_BUCKET_MS } from '../engine/cti-buckets.ts';
-import { DEFAULT_EGRESS_BYTES_THRESHOLD } from '../engine/cti-flow-direction.ts';
-import { parseFlowFormat } from '../formats/vpcflow-fields.ts';
+import { DEFAULT_BUCKET_MS } from '../engine/cti/buckets.ts';
+import { DEFAULT_EGRESS_BYTES_THRESHOLD } from '../engine/cti/flow-direction.ts';
+import { parseFlowFormat } from '../formats/vpcflow/fields.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import { DEFAULT_MAX_AGE, describeLoadedFeeds, loadCtiFeeds, parseDuration, parseMaxAge } from './intel-feeds.ts';
 

@@ -1,4 +1,4 @@
-import type { ScanSummary } from '../engine/scan.ts';
+import type { ScanSummary } from '../scan/scan.ts';
 import { SIGMA_LEVELS } from '../sigma/types.ts';
 
 function plural(count: number, word: string): string {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { TrailhoundError } from '../errors.ts';
+import { TrailhoundError } from '../core/errors.ts';
 import { loadWatchConfig } from '../service/config.ts';
 import { JsonLogger, LOG_LEVELS } from '../service/logger.ts';
 import type { LogLevel } from '../service/logger.ts';

@@ -1,5 +1,5 @@
 /** Groups envelopes into batches of a fixed size, the unit the engine's hot loop consumes. */
-import type { Envelope } from '../engine/envelope.ts';
+import type { Envelope } from '../core/envelope.ts';
 
 export const DEFAULT_BATCH_SIZE = 512;
 

@@ -3,14 +3,14 @@
  * content (JSON or a text format), decode in batches. Never throws on bad input: every
  * problem is a located error (counted in stats.errors) and decoding goes on where it can.
  */
-import type { Envelope } from '../engine/envelope.ts';
-import type { InputUnit } from '../sources/types.ts';
+import type { Envelope } from '../core/envelope.ts';
+import type { InputUnit } from '../sources/source.ts';
 import { Batcher } from './batcher.ts';
-import { openUnitBytes } from './bytes.ts';
-import { JsonDispatcher } from './dispatch.ts';
-import { JsonStreamDecoder } from './json-stream.ts';
+import { openUnitBytes } from './open-unit.ts';
+import { JsonDispatcher } from './json/dispatch.ts';
+import { JsonStreamDecoder } from './json/stream.ts';
 import { JSON_FORMATS, TEXT_FORMATS } from './registry.ts';
-import { NEWLINE, OPEN_BRACE, OPEN_BRACKET, isJsonSpace } from './scanner.ts';
+import { NEWLINE, OPEN_BRACE, OPEN_BRACKET, isJsonSpace } from './json/scanner.ts';
 import type { DecodeOptions } from './types.ts';
 import { UnitContext } from './unit-context.ts';
 import { isParquet } from './parquet-magic.ts';
@@ -98,7 +98,7 @@ export async function* decodeUnit(unit: InputUnit, options: DecodeOptions): Asyn
       finished = true;
       if (bytes.failure() === undefined) {
         // The Parquet reader (a tenth of a second to import) loads with the first Parquet input.
-        const { decodeFlowParquet } = await import('./vpcflow-parquet.ts');
+        const { decodeFlowParquet } = await import('./vpcflow/parquet.ts');
         yield* decodeFlowParquet(Buffer.concat(all), unit.uri, options);
       }
       return;

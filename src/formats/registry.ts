@@ -3,10 +3,10 @@
  * JSON formats are offered each top-level JSON value; text formats sniff the first line of
  * content that is not JSON.
  */
-import { cloudTrailFormat } from './cloudtrail.ts';
-import { guardDutyFormat } from './guardduty.ts';
+import { cloudTrailFormat } from './cloudtrail/format.ts';
+import { guardDutyFormat } from './guardduty/format.ts';
 import type { JsonFormat, TextFormat } from './types.ts';
-import { vpcFlowFormat } from './vpcflow.ts';
+import { vpcFlowFormat } from './vpcflow/format.ts';
 
 export const JSON_FORMATS: JsonFormat[] = [cloudTrailFormat, guardDutyFormat];
 

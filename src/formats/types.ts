@@ -1,6 +1,6 @@
-import type { LocatedError } from '../errors.ts';
-import type { Envelope, LogSourceName, Origin } from '../engine/envelope.ts';
-import type { FlowLineView } from './vpcflow-scan.ts';
+import type { LocatedError } from '../core/errors.ts';
+import type { Envelope, LogSourceName, Origin } from '../core/envelope.ts';
+import type { FlowLineView } from './vpcflow/line-scan.ts';
 
 /** Counters a decoder updates for the closing summary. */
 export interface DecodeStats {

@@ -3,8 +3,8 @@
  * reporting and counting. One instance per input unit; formats receive it as UnwrapContext
  * while they unwrap one top-level value and must not keep it.
  */
-import type { LocatedError } from '../errors.ts';
-import type { Origin } from '../engine/envelope.ts';
+import type { LocatedError } from '../core/errors.ts';
+import type { Origin } from '../core/envelope.ts';
 import type { DecodeOptions, UnwrapContext } from './types.ts';
 
 export class UnitContext implements UnwrapContext {

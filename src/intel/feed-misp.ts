@@ -16,7 +16,7 @@ import type { FeedContext } from './feed-context.ts';
 import type { Indicator, SideHint } from './indicator.ts';
 import { parseIndicatorValue } from './indicator-value.ts';
 import { parseFeedTime } from './expiry.ts';
-import { isJsonObject } from '../json-object.ts';
+import { isJsonObject } from '../core/json-object.ts';
 
 interface MispEvent {
   event: Record<string, unknown> | undefined;

@@ -12,7 +12,7 @@ import type { Indicator } from './indicator.ts';
 import { parseIndicatorValue } from './indicator-value.ts';
 import { parseFeedTime } from './expiry.ts';
 import { parseStixPattern } from './stix-pattern.ts';
-import { isJsonObject } from '../json-object.ts';
+import { isJsonObject } from '../core/json-object.ts';
 
 /** The STIX objects of a parsed JSON document, or undefined when it is not STIX. */
 export function stixObjects(doc: unknown): unknown[] | undefined {

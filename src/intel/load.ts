@@ -9,7 +9,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { LocatedError } from '../errors.ts';
+import type { LocatedError } from '../core/errors.ts';
 import type { FeedContext } from './feed-context.ts';
 import type { Indicator, IndicatorKind } from './indicator.ts';
 import { parseCsvFeed } from './feed-csv.ts';

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Node as YamlNode } from 'yaml';
-import type { LocatedError } from '../errors.ts';
+import type { LocatedError } from '../core/errors.ts';
 import { SIGMA_LEVELS } from '../sigma/types.ts';
 import type { SigmaLevel } from '../sigma/types.ts';
 import { ConfigReader } from './config-reader.ts';

@@ -8,8 +8,8 @@
  * - webhook, slack: at least once, with the alert id for de-duplication; after every retry
  *   failed, the alert goes to the dead-letter file and delivery moves on.
  */
-import type { Alert } from '../engine/alert.ts';
-import type { LocatedError } from '../errors.ts';
+import type { Alert } from '../core/alert.ts';
+import type { LocatedError } from '../core/errors.ts';
 import { DeadLetterFile } from '../sinks/dead-letter.ts';
 import { JsonlFileSink } from '../sinks/file.ts';
 import type { FilePosition } from '../sinks/file.ts';

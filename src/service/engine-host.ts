@@ -10,7 +10,7 @@
  * A component that gains snapshot()/restore() is one more entry in `components()`.
  */
 import type { Detector } from '../engine/detector.ts';
-import type { CorrelationSnapshot } from '../engine/correlation-snapshot.ts';
+import type { CorrelationSnapshot } from '../engine/correlation/snapshot.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { Logger } from './logger.ts';
 

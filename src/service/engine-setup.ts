@@ -4,8 +4,8 @@
  * starting anything.
  */
 import { Detector } from '../engine/detector.ts';
-import { DEFAULT_RULES_DIR, loadRuleSet } from '../engine/rule-set.ts';
-import type { LocatedError } from '../errors.ts';
+import { DEFAULT_RULES_DIR, loadRuleSet } from '../pack/rule-set.ts';
+import type { LocatedError } from '../core/errors.ts';
 import { loadFeeds } from '../intel/load.ts';
 import type { IntelIndex } from '../intel/intel-index.ts';
 import type { WatchConfig } from './config.ts';

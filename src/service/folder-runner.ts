@@ -7,9 +7,9 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { LocatedError } from '../errors.ts';
+import type { LocatedError } from '../core/errors.ts';
 import { expandPath } from '../sources/files.ts';
-import { sleep } from './backoff.ts';
+import { sleep } from '../core/backoff.ts';
 import type { FolderSourceConfig } from './config.ts';
 import type { WorkObject } from './object-processor.ts';
 import type { RunnerContext } from './runner-context.ts';

@@ -3,7 +3,7 @@
  * `msg` first, then the fields (a located error adds `code` and `location`). Log processors
  * (CloudWatch Logs, Loki, Elastic) read them as they are.
  */
-import type { LocatedError } from '../errors.ts';
+import type { LocatedError } from '../core/errors.ts';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

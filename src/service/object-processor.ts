@@ -6,12 +6,12 @@
  * `poisonAfter` attempts the object is set aside. Damaged content (bad gzip, invalid JSON) is
  * not a failure: what could be decoded counts, the errors are logged, and the object is done.
  */
-import type { Alert } from '../engine/alert.ts';
-import type { Envelope } from '../engine/envelope.ts';
-import type { LocatedError } from '../errors.ts';
+import type { Alert } from '../core/alert.ts';
+import type { Envelope } from '../core/envelope.ts';
+import type { LocatedError } from '../core/errors.ts';
 import { decodeUnit } from '../formats/index.ts';
 import type { DecodeStats } from '../formats/types.ts';
-import type { InputUnit } from '../sources/types.ts';
+import type { InputUnit } from '../sources/source.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { EngineHost } from './engine-host.ts';
 import type { Logger } from './logger.ts';

@@ -5,9 +5,9 @@
  * (with backoff), the others go on. On start, each sink first reconciles with what it already
  * holds, then what was committed but not delivered before a crash or a stop is sent.
  */
-import { levelAtLeast } from '../engine/alert.ts';
+import { levelAtLeast } from '../core/alert.ts';
 import type { StateStore, StoredAlert } from '../store/state-store.ts';
-import { backoffDelay } from './backoff.ts';
+import { backoffDelay } from '../core/backoff.ts';
 import type { DeliveryTarget } from './delivery-targets.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';

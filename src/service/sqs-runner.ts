@@ -11,7 +11,7 @@ import { describeS3Error, openObject } from '../sources/s3-fetch.ts';
 import { s3Uri } from '../sources/s3-uri.ts';
 import { parseNotification } from '../sources/sqs-notifications.ts';
 import type { QueueMessage, SqsQueue } from '../sources/sqs-queue.ts';
-import { backoffDelay, sleep } from './backoff.ts';
+import { backoffDelay, sleep } from '../core/backoff.ts';
 import type { SqsSourceConfig } from './config.ts';
 import type { ObjectOutcome, WorkObject } from './object-processor.ts';
 import type { RunnerContext } from './runner-context.ts';

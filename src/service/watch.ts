@@ -7,10 +7,10 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { TrailhoundError, formatLocatedError } from '../errors.ts';
+import { TrailhoundError, formatLocatedError } from '../core/errors.ts';
 import { createS3Client } from '../sources/s3-client.ts';
 import { createSqsClient, regionOfQueueUrl, SqsQueue } from '../sources/sqs-queue.ts';
-import type { AwsClientOptions } from '../sources/types.ts';
+import type { AwsClientOptions } from '../sources/source.ts';
 import { StateStore } from '../store/state-store.ts';
 import type { WatchConfig } from './config.ts';
 import { createTarget } from './delivery-targets.ts';

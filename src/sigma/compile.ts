@@ -10,8 +10,8 @@
  * `condition` is a string or a list of strings (ORed). The Sigma 1.0 aggregation (`| count()`,
  * `| near`) and the 1.0 `timeframe` key are rejected with TH_RULE_DEPRECATED_AGGREGATION.
  */
-import type { LocatedError } from '../errors.ts';
-import type { LogRecord } from '../engine/envelope.ts';
+import type { LocatedError } from '../core/errors.ts';
+import type { LogRecord } from '../core/envelope.ts';
 import { parseCondition } from './condition.ts';
 import type { ConditionNode } from './condition.ts';
 import { compileDetectionItem } from './detection-item.ts';

@@ -13,7 +13,7 @@
  * - `condition` holds one or two of gt gte lt lte eq neq (two make a range); temporal types
  *   default to `gte: <number of rules>`.
  */
-import type { LocatedError } from '../errors.ts';
+import type { LocatedError } from '../core/errors.ts';
 import { readDocumentMeta } from './meta.ts';
 import { formatPosition, mapEntry, plainToNode } from './parse.ts';
 import type { RawSigmaDocument, SigmaDocumentMeta, SigmaMapNode, SigmaNode, SourcePosition } from './types.ts';

@@ -9,8 +9,8 @@
  * number and boolean of the record; a keyword without `contains`/`startswith`/`endswith`/`re`
  * matches anywhere in a value (it is applied to "the full log message").
  */
-import type { LocatedError } from '../errors.ts';
-import type { LogRecord } from '../engine/envelope.ts';
+import type { LocatedError } from '../core/errors.ts';
+import type { LogRecord } from '../core/envelope.ts';
 import { cidrContains, parseCidr } from './cidr.ts';
 import type { CidrNetwork } from './cidr.ts';
 import { base64, base64offset, utf16, windash, wrapWildcards } from './encoding.ts';

@@ -11,8 +11,8 @@
  * trailhound additions for auditable allowlists: optional `owner`, `reason` and `expires`
  * (YYYY-MM-DD, valid through that day, UTC). An expired filter no longer applies.
  */
-import type { LocatedError } from '../errors.ts';
-import type { LogRecord } from '../engine/envelope.ts';
+import type { LocatedError } from '../core/errors.ts';
+import type { LogRecord } from '../core/envelope.ts';
 import { compileDetectionSection } from './compile.ts';
 import { readLogSource } from './meta.ts';
 import { formatPosition, mapEntry, plainToNode } from './parse.ts';

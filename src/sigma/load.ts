@@ -6,7 +6,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LocatedError } from '../errors.ts';
+import type { LocatedError } from '../core/errors.ts';
 import { compileDetectionSection } from './compile.ts';
 import { readDocumentMeta, readLogSource, readStringList } from './meta.ts';
 import { formatPosition, mapEntry, parseYamlFile } from './parse.ts';

@@ -5,7 +5,7 @@
  *   and correlations on it. It must be a UUID.
  * - `level` is optional as in the specification and defaults to `medium`.
  */
-import type { LocatedError } from '../errors.ts';
+import type { LocatedError } from '../core/errors.ts';
 import { formatPosition, mapEntry } from './parse.ts';
 import { SIGMA_LEVELS } from './types.ts';
 import type { SigmaDocumentMeta, SigmaLevel, SigmaLogSource, SigmaMapNode, SigmaNode } from './types.ts';

@@ -4,7 +4,7 @@
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
-import type { LocatedError } from '../errors.ts';
+import type { LocatedError } from '../core/errors.ts';
 import type { SigmaMapNode, SigmaNode, SigmaScalarNode, SourcePosition } from './types.ts';
 
 /** One YAML document of a file: its located tree (null for an empty document) and its plain value. */

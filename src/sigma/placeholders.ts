@@ -5,7 +5,7 @@
  * work in it as in a rule. A name the file does not define is an error (the specification says
  * a tool that cannot resolve a placeholder must reject the rule).
  */
-import type { LocatedError } from '../errors.ts';
+import type { LocatedError } from '../core/errors.ts';
 import { formatPosition, parseYamlFile } from './parse.ts';
 import { SigmaProblem } from './problem.ts';
 import type { PlaceholderValues } from './types.ts';

@@ -3,7 +3,7 @@
  * helpers (encodings, placeholders) and turned into a located error by their caller, which
  * knows the YAML node; it never escapes the public API.
  */
-import type { ErrorCode } from '../errors.ts';
+import type { ErrorCode } from '../core/errors.ts';
 
 export class SigmaProblem extends Error {
   readonly code: ErrorCode;

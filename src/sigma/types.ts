@@ -1,5 +1,5 @@
-import type { LocatedError } from '../errors.ts';
-import type { LogRecord } from '../engine/envelope.ts';
+import type { LocatedError } from '../core/errors.ts';
+import type { LogRecord } from '../core/envelope.ts';
 
 export type SigmaLevel = 'informational' | 'low' | 'medium' | 'high' | 'critical';
 

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { Alert } from '../engine/alert.ts';
+import type { Alert } from '../core/alert.ts';
 import type { AlertSink } from './types.ts';
 import { BufferedTextWriter } from './output-stream.ts';
 

@@ -3,7 +3,7 @@
  * region, source IP, event time, ATT&CK, and the alert id for de-duplication and lookup),
  * with a plain-text fallback for notifications. Retries as the generic webhook does.
  */
-import type { Alert } from '../engine/alert.ts';
+import type { Alert } from '../core/alert.ts';
 import { postJson } from './webhook.ts';
 import type { HttpPostOptions } from './webhook.ts';
 

@@ -1,4 +1,4 @@
-import type { Alert } from '../engine/alert.ts';
+import type { Alert } from '../core/alert.ts';
 
 /** Where alerts go. `write` may buffer; `close` flushes and must be awaited. */
 export interface AlertSink {

@@ -5,7 +5,7 @@
  * exponential backoff and jitter (honouring Retry-After); other statuses are not (the receiver
  * refused the alert). The caller dead-letters what still fails.
  */
-import { backoffDelay, sleep } from '../service/backoff.ts';
+import { backoffDelay, sleep } from '../core/backoff.ts';
 
 export interface HttpPostOptions {
   url: string;

@@ -10,9 +10,9 @@
 import { createReadStream, type Dirent, type Stats } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LocatedError } from '../errors.ts';
+import type { LocatedError } from '../core/errors.ts';
 import { inputReadError } from './read-error.ts';
-import type { InputUnit, Source } from './types.ts';
+import type { InputUnit, Source } from './source.ts';
 
 type OnError = (error: LocatedError) => void;
 

@@ -3,13 +3,13 @@
  * expands it; `fileSource` claims every path, so it comes last. A new kind of input (S3,
  * SQS...) is one file implementing Source and one line here.
  */
-import type { LocatedError } from '../errors.ts';
+import type { LocatedError } from '../core/errors.ts';
 import { fileSource } from './files.ts';
 import { lazyS3Source } from './s3-lazy.ts';
 import { stdinSource } from './stdin.ts';
-import type { InputUnit, Source, SourceOptions } from './types.ts';
+import type { InputUnit, Source, SourceOptions } from './source.ts';
 
-export type { AwsClientOptions, InputUnit, Source, SourceOptions } from './types.ts';
+export type { AwsClientOptions, InputUnit, Source, SourceOptions } from './source.ts';
 
 export const SOURCES: readonly Source[] = [stdinSource, lazyS3Source, fileSource];
 

@@ -1,5 +1,5 @@
 /** The located TH_INPUT_READ error every source reports for a path it cannot read. */
-import type { LocatedError } from '../errors.ts';
+import type { LocatedError } from '../core/errors.ts';
 
 const HINTS: Readonly<Record<string, string>> = {
   ENOENT: 'no such file or directory',

@@ -5,7 +5,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
-import type { AwsClientOptions } from './types.ts';
+import type { AwsClientOptions } from './source.ts';
 
 /** Attempts per S3 request, the first included (the SDK default is 3; log buckets throttle). */
 export const S3_MAX_ATTEMPTS = 6;

@@ -8,7 +8,7 @@
 import { Readable } from 'node:stream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
-import { backoffDelay, sleep } from '../service/backoff.ts';
+import { backoffDelay, sleep } from '../core/backoff.ts';
 
 export interface ObjectRef {
   bucket: string;

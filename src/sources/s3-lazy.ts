@@ -3,7 +3,7 @@
  * loaded on the first s3:// input, not by every local scan and every scan worker.
  */
 import { isS3Uri } from './s3-uri.ts';
-import type { Source } from './types.ts';
+import type { Source } from './source.ts';
 
 export const lazyS3Source: Source = {
   name: 's3',

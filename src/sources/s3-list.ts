@@ -6,7 +6,7 @@
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { LocatedError } from '../errors.ts';
+import type { LocatedError } from '../core/errors.ts';
 import { describeS3Error, stripQuotes } from './s3-fetch.ts';
 import { decidePrefix, keepObject } from './s3-layout.ts';
 import type { LayoutFilter } from './s3-layout.ts';

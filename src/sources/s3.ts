@@ -12,7 +12,7 @@ import { listObjects } from './s3-list.ts';
 import { prefetchUnits } from './s3-prefetch.ts';
 import type { PrefetchOptions } from './s3-prefetch.ts';
 import { isS3Uri, parseS3Uri } from './s3-uri.ts';
-import type { AwsClientOptions, Source, SourceOptions } from './types.ts';
+import type { AwsClientOptions, Source, SourceOptions } from './source.ts';
 
 export function layoutFilterOf(options: SourceOptions): LayoutFilter {
   const filter: LayoutFilter = {};

@@ -11,7 +11,7 @@
  * S3 URL-encodes object keys in event notifications (a space is `+`); CloudTrail does not.
  * `s3:TestEvent` (sent when a notification is configured) announces nothing.
  */
-import { isJsonObject } from '../json-object.ts';
+import { isJsonObject } from '../core/json-object.ts';
 
 export interface NotifiedObject {
   bucket: string;

@@ -7,7 +7,7 @@
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSClientConfig } from '@aws-sdk/client-sqs';
 import { quietSdkNodeWarning } from './s3-client.ts';
-import type { AwsClientOptions } from './types.ts';
+import type { AwsClientOptions } from './source.ts';
 
 export interface QueueMessage {
   id: string;

@@ -1,6 +1,6 @@
 /** `-`: the standard input as one unit (read once; gzip or not is sniffed like any input). */
 import type { Readable } from 'node:stream';
-import type { InputUnit, Source } from './types.ts';
+import type { InputUnit, Source } from './source.ts';
 
 export const STDIN_PATH = '-';
 

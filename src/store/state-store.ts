@@ -10,8 +10,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Alert } from '../engine/alert.ts';
-import { TrailhoundError } from '../errors.ts';
+import type { Alert } from '../core/alert.ts';
+import { TrailhoundError } from '../core/errors.ts';
 import { migrate } from './schema.ts';
 import { StateLock } from './state-lock.ts';
 

@@ -1,6 +1,6 @@
 import type { CompiledDetectionRule, SigmaLevel } from '../../src/sigma/types.ts';
-import type { LogRecord } from '../../src/engine/envelope.ts';
-import type { Envelope } from '../../src/engine/envelope.ts';
+import type { LogRecord } from '../../src/core/envelope.ts';
+import type { Envelope } from '../../src/core/envelope.ts';
 
 /** A hand-built compiled rule, so engine tests do not depend on the Sigma compiler. */
 export function fakeRule(options: {

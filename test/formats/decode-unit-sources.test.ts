@@ -8,11 +8,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import type { LocatedError } from '../../src/errors.ts';
-import type { Envelope } from '../../src/engine/envelope.ts';
+import type { LocatedError } from '../../src/core/errors.ts';
+import type { Envelope } from '../../src/core/envelope.ts';
 import { decodeUnit } from '../../src/formats/index.ts';
 import type { DecodeStats, FlowLineTap } from '../../src/formats/types.ts';
-import { TGW_DEFAULT_FORMAT } from '../../src/formats/vpcflow-fields.ts';
+import { TGW_DEFAULT_FORMAT } from '../../src/formats/vpcflow/fields.ts';
 import { codes, memoryUnit } from './helpers.ts';
 
 const DIR = fileURLToPath(new URL('../fixtures/flow-cti/', import.meta.url));

@@ -2,11 +2,11 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { LocatedError } from '../../src/errors.ts';
-import type { Envelope } from '../../src/engine/envelope.ts';
+import type { LocatedError } from '../../src/core/errors.ts';
+import type { Envelope } from '../../src/core/envelope.ts';
 import { decodeUnit } from '../../src/formats/index.ts';
 import type { DecodeStats } from '../../src/formats/types.ts';
-import type { InputUnit } from '../../src/sources/types.ts';
+import type { InputUnit } from '../../src/sources/source.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/formats/', import.meta.url));
 

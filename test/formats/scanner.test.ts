@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { recoverValue } from '../../src/formats/recover.ts';
-import { createScanState, firstKey, scanValue, valueEnd } from '../../src/formats/scanner.ts';
+import { recoverValue } from '../../src/formats/json/recover.ts';
+import { createScanState, firstKey, scanValue, valueEnd } from '../../src/formats/json/scanner.ts';
 import { decodeAll, eventIds, fixture, memoryUnit } from './helpers.ts';
 
 const TRICKY = [

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
-import { scanFlowLines, DEFAULT_FLOW_HEADER } from '../../src/formats/vpcflow.ts';
+import { scanFlowLines, DEFAULT_FLOW_HEADER } from '../../src/formats/vpcflow/format.ts';
 import { IntelIndex } from '../../src/intel/intel-index.ts';
 import { parseListFeed } from '../../src/intel/feed-list.ts';
 import { formatIPv4 } from '../../src/intel/ip-address.ts';

@@ -12,11 +12,11 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Detector } from '../../src/engine/detector.ts';
 import type { DetectorOptions } from '../../src/engine/detector.ts';
-import { DEFAULT_RULES_DIR, loadRuleSet } from '../../src/engine/rule-set.ts';
-import type { RuleSet } from '../../src/engine/rule-set.ts';
-import { scan } from '../../src/engine/scan.ts';
-import type { Alert } from '../../src/engine/alert.ts';
-import type { LogRecord } from '../../src/engine/envelope.ts';
+import { DEFAULT_RULES_DIR, loadRuleSet } from '../../src/pack/rule-set.ts';
+import type { RuleSet } from '../../src/pack/rule-set.ts';
+import { scan } from '../../src/scan/scan.ts';
+import type { Alert } from '../../src/core/alert.ts';
+import type { LogRecord } from '../../src/core/envelope.ts';
 
 const BURST = 'aws-ct-ec2-discovery-burst';
 const ACCOUNT = '111122223333';

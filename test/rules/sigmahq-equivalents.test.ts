@@ -8,11 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { loadSet, event, run, alertsOf, MINUTE, SECOND } from '../engine/correlation-helpers.ts';
-import type { TestRuleSet } from '../engine/correlation-helpers.ts';
+import { loadSet, event, run, alertsOf, MINUTE, SECOND } from '../engine/correlation/helpers.ts';
+import type { TestRuleSet } from '../engine/correlation/helpers.ts';
 import { parse } from 'yaml';
 import { loadRuleText } from '../../src/sigma/load.ts';
-import type { LogRecord } from '../../src/engine/envelope.ts';
+import type { LogRecord } from '../../src/core/envelope.ts';
 
 const FIXTURES = new URL('../fixtures/sigmahq-equivalents/', import.meta.url);
 const CORPUS = new URL('../../../shared/corpus/sigmahq-aws/unsupported/', import.meta.url);

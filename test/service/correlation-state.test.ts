@@ -5,11 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { alertsOf, envelopeOf, event, loadSet, MINUTE } from '../engine/correlation-helpers.ts';
+import { alertsOf, envelopeOf, event, loadSet, MINUTE } from '../engine/correlation/helpers.ts';
 import { Detector } from '../../src/engine/detector.ts';
-import type { Alert } from '../../src/engine/alert.ts';
-import type { CorrelationSnapshot } from '../../src/engine/correlation-snapshot.ts';
-import type { LogRecord } from '../../src/engine/envelope.ts';
+import type { Alert } from '../../src/core/alert.ts';
+import type { CorrelationSnapshot } from '../../src/engine/correlation/snapshot.ts';
+import type { LogRecord } from '../../src/core/envelope.ts';
 
 const C = 'c0000000-0000-4000-8000-0000000000aa';
 const YAML = `

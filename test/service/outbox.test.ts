@@ -14,7 +14,7 @@ import { StateStore } from '../../src/store/state-store.ts';
 import { createTarget } from '../../src/service/delivery-targets.ts';
 import { Outbox } from '../../src/service/outbox.ts';
 import { serviceMetrics } from '../../src/service/service-metrics.ts';
-import type { Alert } from '../../src/engine/alert.ts';
+import type { Alert } from '../../src/core/alert.ts';
 import type { SinkConfig } from '../../src/service/config.ts';
 import type { SigmaLevel } from '../../src/sigma/types.ts';
 

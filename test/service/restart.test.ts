@@ -20,8 +20,8 @@ import { cloudTrailFile, cloudTrailKey, cloudTrailRecord, stopLogging } from './
 import { parseWatchConfig } from '../../src/service/config.ts';
 import type { WatchConfig } from '../../src/service/config.ts';
 import { setUpEngine } from '../../src/service/engine-setup.ts';
-import { scan } from '../../src/engine/scan.ts';
-import type { Alert } from '../../src/engine/alert.ts';
+import { scan } from '../../src/scan/scan.ts';
+import type { Alert } from '../../src/core/alert.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const ACCOUNT = '111122223333';

@@ -5,7 +5,7 @@
  * soundness property of required values.
  */
 import { Buffer } from 'node:buffer';
-import type { LogRecord } from '../../src/engine/envelope.ts';
+import type { LogRecord } from '../../src/core/envelope.ts';
 
 export interface ConformanceCase {
   name: string;

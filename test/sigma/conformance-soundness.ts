@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { LogRecord } from '../../src/engine/envelope.ts';
+import type { LogRecord } from '../../src/core/envelope.ts';
 import type { CompiledDetectionRule } from '../../src/sigma/types.ts';
 import { SECTIONS } from './conformance-cases.ts';
 import { compileRule, varsOf } from './helpers.ts';

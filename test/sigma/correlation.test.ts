@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { loadRuleText } from '../../src/sigma/load.ts';
 import { CORRELATION_TYPES, parseCorrelationDocument, parseTimespan } from '../../src/sigma/correlation.ts';
 import type { CorrelationRule } from '../../src/sigma/correlation.ts';
-import type { LocatedError } from '../../src/errors.ts';
+import type { LocatedError } from '../../src/core/errors.ts';
 
 const ID = '0e95725d-7320-415d-80f7-004da920fc11';
 

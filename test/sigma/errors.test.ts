@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ErrorCode } from '../../src/errors.ts';
+import type { ErrorCode } from '../../src/core/errors.ts';
 import { loadRuleText } from '../../src/sigma/load.ts';
 import { dedent, RULE_ID, ruleErrors, ruleText, varsOf } from './helpers.ts';
 

@@ -1,6 +1,6 @@
 /** Shared helpers for the Sigma tests: build a rule around a detection block and compile it. */
 import assert from 'node:assert/strict';
-import type { LocatedError } from '../../src/errors.ts';
+import type { LocatedError } from '../../src/core/errors.ts';
 import { loadRuleText } from '../../src/sigma/load.ts';
 import type { CompiledDetectionRule, CompileOptions } from '../../src/sigma/types.ts';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { LogRecord } from '../../src/engine/envelope.ts';
+import type { LogRecord } from '../../src/core/envelope.ts';
 import { loadRuleText } from '../../src/sigma/load.ts';
 import type { CompiledDetectionRule } from '../../src/sigma/types.ts';
 import type { RulePromise } from './conformance-soundness.ts';

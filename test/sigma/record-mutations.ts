@@ -1,4 +1,4 @@
-import type { LogRecord } from '../../src/engine/envelope.ts';
+import type { LogRecord } from '../../src/core/envelope.ts';
 
 /**
  * Variants of a record for soundness checks: every string changed by `flipString` (deep),

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { LogRecord } from '../../src/engine/envelope.ts';
+import type { LogRecord } from '../../src/core/envelope.ts';
 import { loadRulePaths } from '../../src/sigma/load.ts';
 import { admitsRecordSubstrings, containsLiteral, foldForLiterals, patternLiteral, regexLiteral, substringsAll, substringsAny } from '../../src/sigma/required-substrings.ts';
 import type { CompiledDetectionRule, RequiredLiteral } from '../../src/sigma/types.ts';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { LogRecord } from '../../src/engine/envelope.ts';
+import type { LogRecord } from '../../src/core/envelope.ts';
 import { admitsRecord } from '../../src/sigma/required-values.ts';
 import type { CompiledDetectionRule } from '../../src/sigma/types.ts';
 import { compileRule, varsOf } from './helpers.ts';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { createSink } from '../../src/sinks/index.ts';
-import type { Alert } from '../../src/engine/alert.ts';
+import type { Alert } from '../../src/core/alert.ts';
 
 function alert(overrides: Partial<Alert> = {}): Alert {
   return {

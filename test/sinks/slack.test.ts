@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startReceiver } from '../service/harness.ts';
 import type { WebhookReceiver } from '../service/harness.ts';
 import { slackMessage, SlackSink } from '../../src/sinks/slack.ts';
-import type { Alert } from '../../src/engine/alert.ts';
+import type { Alert } from '../../src/core/alert.ts';
 
 const alert: Alert = {
   id: '0123456789abcdef0123456789abcdef',

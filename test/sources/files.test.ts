@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import type { LocatedError } from '../../src/errors.ts';
+import type { LocatedError } from '../../src/core/errors.ts';
 import { decodeUnit } from '../../src/formats/index.ts';
 import { expandPath } from '../../src/sources/files.ts';
 import { SOURCES, expandInputs, sourceFor } from '../../src/sources/index.ts';
 import { stdinUnit } from '../../src/sources/stdin.ts';
-import type { InputUnit } from '../../src/sources/types.ts';
+import type { InputUnit } from '../../src/sources/source.ts';
 import { Readable } from 'node:stream';
 
 const RECORD = '{"eventVersion":"1.09","eventTime":"2024-05-01T10:00:00Z","eventSource":"iam.amazonaws.com","eventName":"ListUsers","eventID":"e1"}';

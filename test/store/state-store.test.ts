@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateStore } from '../../src/store/state-store.ts';
-import type { Alert } from '../../src/engine/alert.ts';
-import { TrailhoundError } from '../../src/errors.ts';
+import type { Alert } from '../../src/core/alert.ts';
+import { TrailhoundError } from '../../src/core/errors.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'trailhound-store-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -1,0 +1,117 @@
+/**
+ * Applying Sigma filters (allowlists) to the rules they name, before anything else sees a
+ * match: a filtered-out event raises no alert and feeds no correlation count. A filter that
+ * names a correlation keeps the event out of that correlation only.
+ */
+import type { LocatedError } from '../../core/errors.ts';
+import type { CorrelationRule } from '../../sigma/correlation.ts';
+import type { CompiledFilter } from '../../sigma/filter.ts';
+import { formatPosition } from '../../sigma/parse.ts';
+import type { CompiledDetectionRule, SigmaLogSource } from '../../sigma/types.ts';
+import type { LogRecord } from '../../core/envelope.ts';
+
+type Predicate = (record: LogRecord) => boolean;
+
+/** pySigma's rule: every logsource field the filter sets must equal the rule's (case-insensitively). */
+export function logSourceCovers(filter: SigmaLogSource, rule: SigmaLogSource): boolean {
+  for (const key of ['category', 'product', 'service'] as const) {
+    const wanted = filter[key];
+    if (wanted === undefined) continue;
+    const actual = rule[key];
+    if (actual === undefined || actual.toLowerCase() !== wanted.toLowerCase()) return false;
+  }
+  return true;
+}
+
+export interface FilterTargets {
+  rules: Map<CompiledDetectionRule, CompiledFilter[]>;
+  correlations: Map<CorrelationRule, CompiledFilter[]>;
+  errors: LocatedError[];
+}
+
+/**
+ * Which rules each filter applies to. Expired filters apply to nothing (rule-set reports them).
+ * A reference that matches no loaded rule, or a rule of another log source, is an error.
+ */
+export function resolveFilterTargets(
+  filters: readonly CompiledFilter[],
+  rules: readonly CompiledDetectionRule[],
+  correlations: readonly CorrelationRule[],
+): FilterTargets {
+  const targets: FilterTargets = { rules: new Map(), correlations: new Map(), errors: [] };
+  const add = <K>(map: Map<K, CompiledFilter[]>, key: K, filter: CompiledFilter): void => {
+    const list = map.get(key);
+    if (list === undefined) map.set(key, [filter]);
+    else if (!list.includes(filter)) list.push(filter);
+  };
+  for (const filter of filters) {
+    if (filter.expired) continue;
+    if (filter.rules === 'any') {
+      for (const rule of rules) if (logSourceCovers(filter.logsource, rule.logsource)) add(targets.rules, rule, filter);
+      continue;
+    }
+    filter.rules.forEach((reference, index) => {
+      const location = formatPosition(filter.rulePositions[index] ?? filter.position);
+      const rule = rules.find((candidate) => candidate.id === reference || candidate.name === reference);
+      if (rule !== undefined) {
+        if (logSourceCovers(filter.logsource, rule.logsource)) add(targets.rules, rule, filter);
+        else {
+          targets.errors.push({
+            code: 'TH_RULE_REFERENCE',
+            message: `filter ${filter.label}: rule ${reference} has logsource ${JSON.stringify(rule.logsource)}, outside the filter's ${JSON.stringify(filter.logsource)}; the filter does not apply to it`,
+            location,
+          });
+        }
+        return;
+      }
+      const correlation = correlations.find((candidate) => candidate.id === reference || candidate.name === reference);
+      if (correlation !== undefined) {
+        add(targets.correlations, correlation, filter);
+        return;
+      }
+      targets.errors.push({ code: 'TH_RULE_REFERENCE', message: `filter ${filter.label} names '${reference}', which is not loaded: no rule or correlation has that name or id`, location });
+    });
+  }
+  return targets;
+}
+
+function allOf(filters: readonly CompiledFilter[]): Predicate {
+  const tests = filters.map((filter) => filter.match);
+  if (tests.length === 1) return tests[0] as Predicate;
+  return (record) => {
+    for (const test of tests) if (!test(record)) return false;
+    return true;
+  };
+}
+
+/** The filters of a run, per rule: a match of a filtered rule stands only if every filter's condition holds. */
+export class FilterSet {
+  private readonly byRule = new Map<CompiledDetectionRule, Predicate>();
+  private readonly byCorrelation = new Map<CorrelationRule, Predicate>();
+
+  constructor(filters: readonly CompiledFilter[], rules: readonly CompiledDetectionRule[], correlations: readonly CorrelationRule[] = []) {
+    const targets = resolveFilterTargets(filters, rules, correlations);
+    for (const [rule, list] of targets.rules) this.byRule.set(rule, allOf(list));
+    for (const [correlation, list] of targets.correlations) this.byCorrelation.set(correlation, allOf(list));
+  }
+
+  get empty(): boolean {
+    return this.byRule.size === 0 && this.byCorrelation.size === 0;
+  }
+
+  /** False when a filter of the rule drops this record. */
+  passes(rule: CompiledDetectionRule, record: LogRecord): boolean {
+    const test = this.byRule.get(rule);
+    return test === undefined || test(record);
+  }
+
+  /** False when a filter naming the correlation keeps this record out of it. */
+  passesCorrelation(correlation: CorrelationRule, record: LogRecord): boolean {
+    const test = this.byCorrelation.get(correlation);
+    return test === undefined || test(record);
+  }
+
+  hasCorrelationFilters(): boolean {
+    return this.byCorrelation.size > 0;
+  }
+}

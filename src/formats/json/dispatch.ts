@@ -1,0 +1,54 @@
+/**
+ * Offers each parsed top-level JSON value to the JSON formats in registry order; the first
+ * that recognises it unwraps it. A value none recognises is one TH_INPUT_FORMAT error.
+ */
+import type { Batcher } from '../batcher.ts';
+import type { JsonFormat } from '../types.ts';
+import type { UnitContext } from '../unit-context.ts';
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length} elements`;
+  if (typeof value === 'object') {
+    const keys = Object.keys(value);
+    const shown = keys.slice(0, 8).join(', ');
+    return keys.length === 0 ? 'an empty object' : `an object with keys ${shown}${keys.length > 8 ? ', ...' : ''}`;
+  }
+  return `a ${typeof value}`;
+}
+
+export class JsonDispatcher {
+  /** Keys whose arrays hold records, from every format: what recovery may rebuild. */
+  readonly recordArrays: ReadonlySet<string>;
+  private readonly formats: readonly JsonFormat[];
+  private readonly ctx: UnitContext;
+  private readonly batcher: Batcher;
+
+  constructor(formats: readonly JsonFormat[], ctx: UnitContext, batcher: Batcher) {
+    this.formats = formats;
+    this.ctx = ctx;
+    this.batcher = batcher;
+    this.recordArrays = new Set(formats.flatMap((format) => format.recordArrays ?? []));
+  }
+
+  /** Dispatches one top-level value; `location` names it in a TH_INPUT_FORMAT error. */
+  dispatch(value: unknown, line: number | undefined, location: string): void {
+    const ctx = this.ctx;
+    ctx.line = line;
+    for (const format of this.formats) {
+      if (format.recognise(value)) {
+        const envelopes = format.unwrap(value, ctx);
+        ctx.countRecords(envelopes.length);
+        this.batcher.push(envelopes);
+        return;
+      }
+    }
+    ctx.reportError({
+      code: 'TH_INPUT_FORMAT',
+      message:
+        `this JSON value (${describeValue(value)}) is not a log format trailhound reads: CloudTrail records ` +
+        '(S3 files, JSON lines, EventBridge, CloudWatch Logs, lookup-events), GuardDuty findings, VPC Flow Logs.',
+      location,
+    });
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * One input unit read whole, for the scan's hot path. A unit of known size (a local file, an
+ * S3 object) is read at once and gunzipped in one call, then decoded from memory by the
+ * ordinary decoder, which then parses each line straight from the buffer. A CloudTrail S3 file
+ * (`{"Records":[...]}`) is parsed in one piece and unwrapped here, as the decoder would; with a
+ * raw pre-filter (worker-prefilter.ts), its records that no rule can match are not parsed at
+ * all.
+ *
+ * Anything unusual is decoded by streaming the unit the ordinary way, which reports it as it
+ * always does: a unit without a known size or larger than WHOLE_UNIT_MAX_BYTES, a read or gzip
+ * error (streaming decodes the records before the damage), gzip inside gzip; and for the
+ * pre-filter, a file that is not exactly one well-formed `{"Records":[...]}` document of
+ * CloudTrail records, or one of whose records then fails to parse.
+ */
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { gunzip as gunzipCallback, gunzipSync } from 'node:zlib';
+import type { Envelope } from '../core/envelope.ts';
+import type { InputUnit } from '../sources/source.ts';
+import { decodeUnit } from './index.ts';
+import type { DecodeOptions } from './index.ts';
+import { cloudTrailEventTime, cloudTrailFormat, isCloudTrailRecord } from './cloudtrail/format.ts';
+import { DEFAULT_BATCH_SIZE } from './batcher.ts';
+import { scanRecordsFast } from './cloudtrail/record-scan-wasm.ts';
+import type { RawPrefilter } from './cloudtrail/record-scan.ts';
+import { isJsonObject } from '../core/json-object.ts';
+
+const gunzipAsync = promisify(gunzipCallback);
+
+/** Units larger than this (as stored) are streamed, never held whole. */
+export const WHOLE_UNIT_MAX_BYTES = 64 * 1024 * 1024;
+/** Nor is a unit that decompresses to more than this. */
+const WHOLE_UNIT_MAX_PLAIN_BYTES = 1024 * 1024 * 1024;
+
+/** Bounds of gunzip's output chunk (gunzipChunkSize). */
+const GUNZIP_CHUNK_MIN_BYTES = 64 * 1024;
+const GUNZIP_CHUNK_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * zlib's output chunk for this gzip: the size its trailer announces (ISIZE, the last 4 bytes),
+ * so that the output is one buffer rather than chunks joined by a copy. Bounded, as a trailer
+ * may lie (or a file hold several gzip members); a wrong guess only costs more chunks.
+ */
+export function gunzipChunkSize(raw: Buffer): number {
+  const announced = raw.length >= 18 ? raw.readUInt32LE(raw.length - 4) : 0;
+  // One byte more than the output: a chunk filled exactly would make zlib start another.
+  return Math.min(Math.max(announced + 1, GUNZIP_CHUNK_MIN_BYTES), GUNZIP_CHUNK_MAX_BYTES);
+}
+
+/** A unit's bytes as stored (`raw`, maybe gzip) or decompressed (`plain`); none: stream it. */
+export interface UnitBytes {
+  raw?: Buffer;
+  plain?: Buffer;
+}
+
+function isGzip(bytes: Buffer): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/**
+ * Reads a unit whole, as stored. Never rejects and never reports: a unit that cannot be read
+ * whole is streamed later, which reports what went wrong.
+ */
+export async function readUnitBytes(unit: InputUnit): Promise<UnitBytes> {
+  if (unit.size === undefined || unit.size > WHOLE_UNIT_MAX_BYTES) return {};
+  try {
+    if (unit.readAll !== undefined) {
+      // One buffer, not a stream's chunks joined by a copy (less memory churn, fewer collections).
+      const raw = await unit.readAll();
+      return raw.length > WHOLE_UNIT_MAX_BYTES ? {} : { raw };
+    }
+    const stream = await unit.open();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+      size += buffer.length;
+      if (size > WHOLE_UNIT_MAX_BYTES) {
+        stream.destroy();
+        return {};
+      }
+      chunks.push(buffer);
+    }
+    return { raw: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size) };
+  } catch {
+    return {};
+  }
+}
+
+/** The decompressed bytes, or none when the unit must be streamed (gzip damage, gzip in gzip, too large). */
+function plainOf(raw: Buffer, gunzipped: () => Buffer): UnitBytes {
+  if (!isGzip(raw)) return { plain: raw };
+  try {
+    const plain = gunzipped();
+    // gzip inside gzip: streaming reads the inner gzip as content, it does not gunzip it again.
+    return isGzip(plain) ? {} : { plain };
+  } catch {
+    return {};
+  }
+}
+
+/** Gunzips on this thread (a worker's). */
+export function gunzipUnitBytes(bytes: UnitBytes): UnitBytes {
+  if (bytes.raw === undefined) return bytes;
+  const raw = bytes.raw;
+  return plainOf(raw, () => gunzipSync(raw, { maxOutputLength: WHOLE_UNIT_MAX_PLAIN_BYTES, chunkSize: gunzipChunkSize(raw) }));
+}
+
+/** Reads and gunzips a unit ahead of decoding it (gunzip in zlib's thread pool). Never rejects. */
+export async function prepareUnit(unit: InputUnit): Promise<UnitBytes> {
+  const { raw } = await readUnitBytes(unit);
+  if (raw === undefined || !isGzip(raw)) return raw === undefined ? {} : { plain: raw };
+  let plain: Buffer;
+  try {
+    // Large output chunks: each chunk is a round trip between the pool and this thread.
+    plain = await gunzipAsync(raw, { maxOutputLength: WHOLE_UNIT_MAX_PLAIN_BYTES, chunkSize: gunzipChunkSize(raw) });
+  } catch {
+    return {};
+  }
+  return plainOf(raw, () => plain);
+}
+
+/** True when the decoder will read the content as JSON (its first content byte is `{` or `[`). */
+export function isJsonContent(plain: Buffer): boolean {
+  let i = plain.length >= 3 && plain[0] === 0xef && plain[1] === 0xbb && plain[2] === 0xbf ? 3 : 0;
+  while (i < plain.length) {
+    const c = plain[i];
+    if (c === 0x7b || c === 0x5b) return true;
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false;
+    i++;
+  }
+  return false;
+}
+
+/**
+ * The JSON text of each record the pre-filter parsed on its own, so that a scan worker
+ * forwards that text instead of serialising the record again (JSON.parse of either gives the
+ * same value).
+ */
+export const recordTexts = new WeakMap<object, string>();
+
+function memoryUnit(uri: string, plain: Buffer): InputUnit {
+  return { uri, size: plain.length, open: () => Readable.from([plain], { objectMode: false }) };
+}
+
+/**
+ * The envelopes of a CloudTrail S3 file whose records the pre-filter did not rule out, or
+ * undefined when the file must be decoded the ordinary way.
+ */
+function prefiltered(uri: string, plain: Buffer, prefilter: RawPrefilter, options: DecodeOptions): Envelope[] | undefined {
+  const spans = scanRecordsFast(plain, prefilter);
+  if (spans === undefined) return undefined;
+  const out: Envelope[] = [];
+  const count = spans.length / 3;
+  for (let k = 0; k < count; k++) {
+    const wanted = spans[3 * k + 2] !== 0;
+    // The first record is always parsed: it decides that the file is CloudTrail.
+    if (!wanted && k > 0) continue;
+    let record: unknown;
+    const text = plain.toString('utf8', spans[3 * k], spans[3 * k + 1]);
+    try {
+      record = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    if (k === 0 && !isCloudTrailRecord(record)) return undefined;
+    if (!wanted) continue;
+    const value = record as Record<string, unknown>;
+    recordTexts.set(value, text);
+    out.push({ source: 'cloudtrail', time: cloudTrailEventTime(value), record: value, origin: { uri, index: k } });
+  }
+  options.stats.records += count;
+  return out;
+}
+
+/**
+ * The envelopes of a CloudTrail S3 file (one `{"Records":[...]}` document of objects) parsed in
+ * one piece, as the decoder would make them; undefined for anything else (then the decoder
+ * reads it, and reports what it finds).
+ */
+function wholeCloudTrail(uri: string, plain: Buffer, options: DecodeOptions): Envelope[] | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(plain.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  // The decoder's own test (the first JSON format that recognises a value unwraps it), and the
+  // unwrap of S3 files: every element an object, its index the record's origin.
+  if (!isJsonObject(value) || !Array.isArray(value.Records) || isCloudTrailRecord(value) || !cloudTrailFormat.recognise(value)) return undefined;
+  const list = value.Records as unknown[];
+  const out: Envelope[] = new Array<Envelope>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const record = list[i];
+    if (!isJsonObject(record)) return undefined;
+    out[i] = { source: 'cloudtrail', time: cloudTrailEventTime(record), record, origin: { uri, index: i } };
+  }
+  options.stats.records += list.length;
+  return out;
+}
+
+/**
+ * Decodes a unit into batches of envelopes, exactly as decodeUnit does, from its bytes when
+ * they were read whole (else by streaming it), minus the records the pre-filter proved that no
+ * rule matches.
+ */
+export async function* decodeUnitBytes(unit: InputUnit, bytes: UnitBytes, options: DecodeOptions, prefilter?: RawPrefilter): AsyncGenerator<Envelope[]> {
+  const plain = bytes.plain;
+  if (plain === undefined) {
+    yield* decodeUnit(unit, options);
+    return;
+  }
+  const envelopes = (prefilter === undefined ? undefined : prefiltered(unit.uri, plain, prefilter, options)) ?? (plain[0] === 0x7b ? wholeCloudTrail(unit.uri, plain, options) : undefined);
+  if (envelopes !== undefined) {
+    const size = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    for (let i = 0; i < envelopes.length; i += size) yield envelopes.slice(i, i + size);
+    return;
+  }
+  yield* decodeUnit(memoryUnit(unit.uri, plain), options);
+}

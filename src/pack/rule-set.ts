@@ -1,0 +1,126 @@
+import { readFile } from 'node:fs/promises';
+import type { LocatedError } from '../core/errors.ts';
+import { loadRulePaths, parsePlaceholderFile } from '../sigma/index.ts';
+import { parseCorrelationDocument } from '../sigma/correlation.ts';
+import type { CorrelationRule } from '../sigma/correlation.ts';
+import { compileFilterDocument } from '../sigma/filter.ts';
+import type { CompiledFilter } from '../sigma/filter.ts';
+import { formatPosition } from '../sigma/parse.ts';
+import type { CompiledDetectionRule, PlaceholderValues, RawSigmaDocument } from '../sigma/types.ts';
+import { resolveCorrelations } from '../engine/correlation/resolve.ts';
+import { resolveFilterTargets } from '../engine/match/filters.ts';
+
+/** The built-in pack, shipped beside the sources. */
+export const DEFAULT_RULES_DIR = new URL('../../rules/', import.meta.url).pathname;
+
+export interface RuleSetRequest {
+  /** Rule files and folders, in order; the default pack first unless left out. */
+  paths: string[];
+  /** The --vars file for `|expand` placeholders. */
+  varsFile?: string;
+  /** --filters files and folders: filter documents only. */
+  filterPaths?: string[];
+  /** The clock for filters' `expires` (default: now). */
+  now?: Date;
+}
+
+export interface RuleSet {
+  rules: CompiledDetectionRule[];
+  otherDocuments: RawSigmaDocument[];
+  /** Correlations whose references all resolved, inner ones before those that reference them. */
+  correlations: CorrelationRule[];
+  /** Every filter that compiled, expired ones included (they apply to nothing). */
+  filters: CompiledFilter[];
+  errors: LocatedError[];
+  /** Not errors, but worth telling: expired filters (TH_RULE_EXPIRED). */
+  warnings: LocatedError[];
+}
+
+async function loadVars(file: string, errors: LocatedError[]): Promise<PlaceholderValues> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    errors.push({ code: 'TH_VARS', message: `cannot read the vars file: ${(error as Error).message}`, location: file });
+    return new Map();
+  }
+  const parsed = parsePlaceholderFile(text, file);
+  errors.push(...parsed.errors);
+  return parsed.vars;
+}
+
+/** The TH_RULE_EXPIRED notice of a filter past its `expires` date. */
+export function expiredFilterNotice(filter: CompiledFilter): LocatedError {
+  const audit = [filter.owner === undefined ? '' : `owner: ${filter.owner}`, filter.reason === undefined ? '' : `reason: ${filter.reason}`].filter(Boolean).join('; ');
+  return {
+    code: 'TH_RULE_EXPIRED',
+    message: `filter ${filter.label} expired on ${filter.expires ?? '?'}${audit === '' ? '' : ` (${audit})`} and no longer applies: renew its 'expires' date or remove it`,
+    location: formatPosition(filter.position),
+  };
+}
+
+/**
+ * Loads every rule of a run and checks what only the whole set can tell: that ids and
+ * names are unique, that correlations and filters reference rules that are loaded. A
+ * duplicate keeps the first rule loaded and reports the second.
+ */
+export async function loadRuleSet(request: RuleSetRequest): Promise<RuleSet> {
+  const errors: LocatedError[] = [];
+  const warnings: LocatedError[] = [];
+  const vars = request.varsFile === undefined ? new Map<string, readonly string[]>() : await loadVars(request.varsFile, errors);
+  const loaded = await loadRulePaths(request.paths, { vars });
+  errors.push(...loaded.errors);
+
+  const byId = new Map<string, CompiledDetectionRule>();
+  const byName = new Map<string, CompiledDetectionRule>();
+  const rules: CompiledDetectionRule[] = [];
+  for (const rule of loaded.rules) {
+    const location = `${rule.position.file}:${rule.position.line}:${rule.position.col}`;
+    const sameId = byId.get(rule.id);
+    if (sameId !== undefined) {
+      errors.push({ code: 'TH_RULE_DUPLICATE', message: `rule id ${rule.id} is already used by ${sameId.position.file}`, location });
+      continue;
+    }
+    const sameName = rule.name === undefined ? undefined : byName.get(rule.name);
+    if (sameName !== undefined) {
+      errors.push({ code: 'TH_RULE_DUPLICATE', message: `rule name ${rule.name} is already used by ${sameName.position.file}`, location });
+      continue;
+    }
+    byId.set(rule.id, rule);
+    if (rule.name !== undefined) byName.set(rule.name, rule);
+    rules.push(rule);
+  }
+
+  const documents = [...loaded.otherDocuments];
+  if (request.filterPaths !== undefined && request.filterPaths.length > 0) {
+    const extra = await loadRulePaths(request.filterPaths, { vars });
+    errors.push(...extra.errors);
+    for (const rule of extra.rules) {
+      errors.push({ code: 'TH_RULE_SCHEMA', message: `--filters loads filter documents only; rule ${rule.name ?? rule.id} is left out (pass rules with --rules)`, location: formatPosition(rule.position) });
+    }
+    for (const document of extra.otherDocuments) {
+      if (document.kind === 'filter') documents.push(document);
+      else errors.push({ code: 'TH_RULE_SCHEMA', message: '--filters loads filter documents only; this correlation is left out (pass it with --rules)', location: formatPosition(document.position) });
+    }
+  }
+
+  const parsedCorrelations: CorrelationRule[] = [];
+  const filters: CompiledFilter[] = [];
+  for (const document of documents) {
+    if (document.kind === 'correlation') {
+      const parsed = parseCorrelationDocument(document);
+      errors.push(...parsed.errors);
+      if (parsed.rule !== undefined) parsedCorrelations.push(parsed.rule);
+    } else {
+      const compiled = compileFilterDocument(document, { vars, ...(request.now === undefined ? {} : { now: request.now }) });
+      errors.push(...compiled.errors);
+      if (compiled.filter !== undefined) filters.push(compiled.filter);
+    }
+  }
+  const resolved = resolveCorrelations(rules, parsedCorrelations);
+  errors.push(...resolved.errors);
+  const correlations = resolved.resolved.map((item) => item.rule);
+  for (const filter of filters) if (filter.expired) warnings.push(expiredFilterNotice(filter));
+  errors.push(...resolveFilterTargets(filters, rules, correlations).errors);
+  return { rules, otherDocuments: loaded.otherDocuments, correlations, filters, errors, warnings };
+}

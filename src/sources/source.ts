@@ -1,0 +1,53 @@
+import type { Readable } from 'node:stream';
+import type { LocatedError } from '../core/errors.ts';
+
+/**
+ * One unit of work: a file, an S3 object, stdin. Sources only say where bytes come from;
+ * formats/ decides what the bytes are (gzip or not, which log format) from the content.
+ */
+export interface InputUnit {
+  /** A path, `-` for stdin, or `s3://bucket/key`; used in every error location. */
+  uri: string;
+  /** Size in bytes when known up front (progress, scheduling). */
+  size?: number;
+  /** Opens the raw byte stream (still compressed if the input is). */
+  open(): Readable | Promise<Readable>;
+  /** The whole raw input in one buffer, where the source reads it at once (a regular local file). */
+  readAll?(): Promise<Buffer>;
+}
+
+/**
+ * A kind of input path (files and folders, stdin, S3...). src/sources/index.ts lists them; the
+ * first that claims a path expands it.
+ */
+export interface Source {
+  name: string;
+  /** True when this source handles the path (`-`, a scheme such as `s3://`, or any local path). */
+  claims(path: string): boolean;
+  /**
+   * The units behind one path, in a stable order. A path or part of it that cannot be read is
+   * reported through onError (TH_INPUT_READ) and the rest goes on; never throws for that.
+   */
+  expand(path: string, onError: (error: LocatedError) => void, options?: SourceOptions): AsyncIterable<InputUnit>;
+}
+
+/** How to reach an AWS service: the standard credential chain, narrowed by these when given. */
+export interface AwsClientOptions {
+  region?: string;
+  /** A profile of the shared config and credentials files (~/.aws). */
+  profile?: string;
+  /** An S3- or SQS-compatible endpoint (path-style addressing is then used for S3). */
+  endpointUrl?: string;
+}
+
+/** What selects and reaches the inputs besides their paths (scan's --since, --account, --region...). */
+export interface SourceOptions {
+  /** Event-time bounds, epoch ms, inclusive: a source that knows its key layout (S3) skips what lies outside. */
+  since?: number;
+  until?: number;
+  /** AWS account ids to keep, where the layout names them; absent or empty: all. */
+  accounts?: readonly string[];
+  /** AWS regions to keep, where the layout names them; absent or empty: all. */
+  regions?: readonly string[];
+  aws?: AwsClientOptions;
+}
