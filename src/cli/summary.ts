@@ -1,5 +1,5 @@
 import type { ScanSummary } from '../scan/scan.ts';
-import { SIGMA_LEVELS } from '../sigma/types.ts';
+import { SIGMA_LEVELS } from '../core/levels.ts';
 
 function plural(count: number, word: string): string {
   return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;

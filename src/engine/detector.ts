@@ -1,6 +1,6 @@
 import type { Envelope } from '../core/envelope.ts';
 import type { Alert, AlertOptions, AlertRule } from '../core/alert.ts';
-import { singleEventAlert } from '../core/alert.ts';
+import { alertRuleOf, singleEventAlert } from './alerts/build.ts';
 import { RuleIndex } from './match/rule-index.ts';
 import { Correlator } from './correlation/correlator.ts';
 import type { CorrelatorStats } from './correlation/correlator.ts';
@@ -10,7 +10,6 @@ import { FilterSet } from './match/filters.ts';
 import type { CorrelationRule } from '../sigma/correlation.ts';
 import type { CompiledFilter } from '../sigma/filter.ts';
 import type { CompiledDetectionRule } from '../sigma/types.ts';
-import { attackTagsToIds } from '../attack/techniques.ts';
 import type { IntelIndex } from '../intel/intel-index.ts';
 import { sourcesOfRule } from './match/rule-index.ts';
 import { GuardDutyFindings, type GuardDutyFindingsOptions, type GuardDutyFindingsStats } from './guardduty/findings.ts';
@@ -21,7 +20,7 @@ import { CloudTrailCtiMatcher } from './cti/cloudtrail.ts';
 import { FlowPrefilter } from './prefilter/flow.ts';
 import { FlowTap } from './cti/flow-tap.ts';
 import type { TimeRange } from '../core/time-range.ts';
-import { planPrefilter, type PrefilterPlan } from '../formats/cloudtrail/record-scan.ts';
+import { planPrefilter, type PrefilterPlan } from './prefilter/cloudtrail.ts';
 import { parseIPv4 } from '../intel/ip-address.ts';
 
 export interface DetectorOptions extends AlertOptions {
@@ -54,17 +53,6 @@ export interface BuiltinDetectionStats {
   flowMatches: number;
   cloudTrailMatches: number;
   guardDutyMatches: number;
-}
-
-/** The rule's identity as alerts carry it, ATT&CK ids parsed from its Sigma tags once. */
-export function alertRuleOf(rule: CompiledDetectionRule): AlertRule {
-  return {
-    id: rule.id,
-    ...(rule.name === undefined ? {} : { name: rule.name }),
-    title: rule.title,
-    level: rule.level,
-    attack: attackTagsToIds(rule.tags),
-  };
 }
 
 /**

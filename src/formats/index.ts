@@ -4,7 +4,8 @@
  * problem is a located error (counted in stats.errors) and decoding goes on where it can.
  */
 import type { Envelope } from '../core/envelope.ts';
-import type { InputUnit } from '../sources/source.ts';
+import type { InputUnit } from '../core/input-unit.ts';
+import { hasUtf8Bom } from '../core/bytes.ts';
 import { Batcher } from './batcher.ts';
 import { openUnitBytes } from './open-unit.ts';
 import { JsonDispatcher } from './json/dispatch.ts';
@@ -22,10 +23,6 @@ export type { DecodeOptions, DecodeStats, FlowLineTap, JsonFormat, TextFormat, U
 const SNIFF_BYTES = 64 * 1024;
 /** `PAR1`. */
 const PARQUET_MAGIC_BYTES = 4;
-
-function hasBom(chunk: Buffer): boolean {
-  return chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf;
-}
 
 function firstContentByte(chunk: Buffer): number {
   for (let i = 0; i < chunk.length; i++) if (!isJsonSpace(chunk[i])) return i;
@@ -113,7 +110,7 @@ export async function* decodeUnit(unit: InputUnit, options: DecodeOptions): Asyn
       const next = await chunks.next();
       if (next.done === true) break;
       let chunk = next.value;
-      if (head.length === 0 && hasBom(chunk)) chunk = chunk.subarray(3);
+      if (head.length === 0 && hasUtf8Bom(chunk)) chunk = chunk.subarray(3);
       head.push(chunk);
       const at = firstContentByte(chunk);
       if (at !== -1) {

@@ -7,10 +7,9 @@
 import type { Readable } from 'node:stream';
 import { constants as zlibConstants, createGunzip, type Gunzip } from 'node:zlib';
 import type { LocatedError } from '../core/errors.ts';
-import type { InputUnit } from '../sources/source.ts';
+import type { InputUnit } from '../core/input-unit.ts';
+import { isGzip } from '../core/bytes.ts';
 
-const GZIP_MAGIC_0 = 0x1f;
-const GZIP_MAGIC_1 = 0x8b;
 const GUNZIP_CHUNK = 64 * 1024;
 
 export interface UnitBytes {
@@ -105,7 +104,7 @@ export async function openUnitBytes(unit: InputUnit): Promise<UnitBytes | Locate
     readFailed = true;
   }
   const first = head.length === 1 || head.length === 0 ? head[0] : Buffer.concat(head);
-  const gzip = first !== undefined && first.length >= 2 && first[0] === GZIP_MAGIC_0 && first[1] === GZIP_MAGIC_1;
+  const gzip = isGzip(first);
 
   async function* rawChunks(): AsyncGenerator<Buffer> {
     try {

@@ -2,9 +2,9 @@
  * One input unit read whole, for the scan's hot path. A unit of known size (a local file, an
  * S3 object) is read at once and gunzipped in one call, then decoded from memory by the
  * ordinary decoder, which then parses each line straight from the buffer. A CloudTrail S3 file
- * (`{"Records":[...]}`) is parsed in one piece and unwrapped here, as the decoder would; with a
- * raw pre-filter (worker-prefilter.ts), its records that no rule can match are not parsed at
- * all.
+ * (`{"Records":[...]}`) is parsed in one piece by the CloudTrail format (cloudtrail/s3-file.ts),
+ * with the decoder's own unwrap; with a raw pre-filter (src/engine/prefilter/cloudtrail.ts),
+ * its records that no rule can match are not parsed at all.
  *
  * Anything unusual is decoded by streaming the unit the ordinary way, which reports it as it
  * always does: a unit without a known size or larger than WHOLE_UNIT_MAX_BYTES, a read or gzip
@@ -16,14 +16,13 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback, gunzipSync } from 'node:zlib';
 import type { Envelope } from '../core/envelope.ts';
-import type { InputUnit } from '../sources/source.ts';
+import type { InputUnit } from '../core/input-unit.ts';
 import { decodeUnit } from './index.ts';
 import type { DecodeOptions } from './index.ts';
-import { cloudTrailEventTime, cloudTrailFormat, isCloudTrailRecord } from './cloudtrail/format.ts';
 import { DEFAULT_BATCH_SIZE } from './batcher.ts';
-import { scanRecordsFast } from './cloudtrail/record-scan-wasm.ts';
+import { prefilteredS3File, wholeS3File } from './cloudtrail/s3-file.ts';
 import type { RawPrefilter } from './cloudtrail/record-scan.ts';
-import { isJsonObject } from '../core/json-object.ts';
+import { hasUtf8Bom, isGzip } from '../core/bytes.ts';
 
 const gunzipAsync = promisify(gunzipCallback);
 
@@ -51,10 +50,6 @@ export function gunzipChunkSize(raw: Buffer): number {
 export interface UnitBytes {
   raw?: Buffer;
   plain?: Buffer;
-}
-
-function isGzip(bytes: Buffer): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
 /**
@@ -122,7 +117,7 @@ export async function prepareUnit(unit: InputUnit): Promise<UnitBytes> {
 
 /** True when the decoder will read the content as JSON (its first content byte is `{` or `[`). */
 export function isJsonContent(plain: Buffer): boolean {
-  let i = plain.length >= 3 && plain[0] === 0xef && plain[1] === 0xbb && plain[2] === 0xbf ? 3 : 0;
+  let i = hasUtf8Bom(plain) ? 3 : 0;
   while (i < plain.length) {
     const c = plain[i];
     if (c === 0x7b || c === 0x5b) return true;
@@ -132,71 +127,8 @@ export function isJsonContent(plain: Buffer): boolean {
   return false;
 }
 
-/**
- * The JSON text of each record the pre-filter parsed on its own, so that a scan worker
- * forwards that text instead of serialising the record again (JSON.parse of either gives the
- * same value).
- */
-export const recordTexts = new WeakMap<object, string>();
-
 function memoryUnit(uri: string, plain: Buffer): InputUnit {
   return { uri, size: plain.length, open: () => Readable.from([plain], { objectMode: false }) };
-}
-
-/**
- * The envelopes of a CloudTrail S3 file whose records the pre-filter did not rule out, or
- * undefined when the file must be decoded the ordinary way.
- */
-function prefiltered(uri: string, plain: Buffer, prefilter: RawPrefilter, options: DecodeOptions): Envelope[] | undefined {
-  const spans = scanRecordsFast(plain, prefilter);
-  if (spans === undefined) return undefined;
-  const out: Envelope[] = [];
-  const count = spans.length / 3;
-  for (let k = 0; k < count; k++) {
-    const wanted = spans[3 * k + 2] !== 0;
-    // The first record is always parsed: it decides that the file is CloudTrail.
-    if (!wanted && k > 0) continue;
-    let record: unknown;
-    const text = plain.toString('utf8', spans[3 * k], spans[3 * k + 1]);
-    try {
-      record = JSON.parse(text);
-    } catch {
-      return undefined;
-    }
-    if (k === 0 && !isCloudTrailRecord(record)) return undefined;
-    if (!wanted) continue;
-    const value = record as Record<string, unknown>;
-    recordTexts.set(value, text);
-    out.push({ source: 'cloudtrail', time: cloudTrailEventTime(value), record: value, origin: { uri, index: k } });
-  }
-  options.stats.records += count;
-  return out;
-}
-
-/**
- * The envelopes of a CloudTrail S3 file (one `{"Records":[...]}` document of objects) parsed in
- * one piece, as the decoder would make them; undefined for anything else (then the decoder
- * reads it, and reports what it finds).
- */
-function wholeCloudTrail(uri: string, plain: Buffer, options: DecodeOptions): Envelope[] | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(plain.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  // The decoder's own test (the first JSON format that recognises a value unwraps it), and the
-  // unwrap of S3 files: every element an object, its index the record's origin.
-  if (!isJsonObject(value) || !Array.isArray(value.Records) || isCloudTrailRecord(value) || !cloudTrailFormat.recognise(value)) return undefined;
-  const list = value.Records as unknown[];
-  const out: Envelope[] = new Array<Envelope>(list.length);
-  for (let i = 0; i < list.length; i++) {
-    const record = list[i];
-    if (!isJsonObject(record)) return undefined;
-    out[i] = { source: 'cloudtrail', time: cloudTrailEventTime(record), record, origin: { uri, index: i } };
-  }
-  options.stats.records += list.length;
-  return out;
 }
 
 /**
@@ -210,7 +142,7 @@ export async function* decodeUnitBytes(unit: InputUnit, bytes: UnitBytes, option
     yield* decodeUnit(unit, options);
     return;
   }
-  const envelopes = (prefilter === undefined ? undefined : prefiltered(unit.uri, plain, prefilter, options)) ?? (plain[0] === 0x7b ? wholeCloudTrail(unit.uri, plain, options) : undefined);
+  const envelopes = (prefilter === undefined ? undefined : prefilteredS3File(unit.uri, plain, prefilter, options)) ?? (plain[0] === 0x7b ? wholeS3File(unit.uri, plain, options) : undefined);
   if (envelopes !== undefined) {
     const size = options.batchSize ?? DEFAULT_BATCH_SIZE;
     for (let i = 0; i < envelopes.length; i += size) yield envelopes.slice(i, i + size);

@@ -10,6 +10,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { LocatedError } from '../core/errors.ts';
+import { isGzip } from '../core/bytes.ts';
 import type { FeedContext } from './feed-context.ts';
 import type { Indicator, IndicatorKind } from './indicator.ts';
 import { parseCsvFeed } from './feed-csv.ts';
@@ -72,7 +73,7 @@ export interface LoadFeedsResult {
 }
 
 function decodeText(bytes: Buffer): string {
-  const raw = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+  const raw = isGzip(bytes) ? gunzipSync(bytes) : bytes;
   return raw.toString('utf8').replace(/^\ufeff/, '');
 }
 

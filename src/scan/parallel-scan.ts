@@ -17,7 +17,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { WorkerOptions } from 'node:worker_threads';
-import type { InputUnit } from '../sources/source.ts';
+import type { InputUnit } from '../core/input-unit.ts';
 import type { Envelope } from '../core/envelope.ts';
 import { expandInputs } from '../sources/index.ts';
 import { prepareUnit, readUnitBytes } from '../formats/read-unit.ts';

@@ -8,7 +8,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Envelope } from '../core/envelope.ts';
 import type { Detector } from '../engine/detector.ts';
-import { gunzipUnitBytes, isJsonContent, recordTexts } from '../formats/read-unit.ts';
+import { gunzipUnitBytes, isJsonContent } from '../formats/read-unit.ts';
+import { recordTexts } from '../formats/cloudtrail/s3-file.ts';
 import { unitEnvelopes } from './unit-envelopes.ts';
 import type { UnitJob, UnitResult, WorkerInit } from './worker-protocol.ts';
 import { workerDetector } from './worker-recipe.ts';

@@ -15,7 +15,7 @@ import { JsonlFileSink } from '../sinks/file.ts';
 import type { FilePosition } from '../sinks/file.ts';
 import { SlackSink } from '../sinks/slack.ts';
 import { WebhookSink } from '../sinks/webhook.ts';
-import type { SigmaLevel } from '../sigma/types.ts';
+import type { SigmaLevel } from '../core/levels.ts';
 import type { SinkCursor, StoredAlert } from '../store/state-store.ts';
 import type { HttpSinkConfig, SinkConfig } from './config.ts';
 

@@ -11,7 +11,7 @@ import type { Envelope } from '../core/envelope.ts';
 import type { LocatedError } from '../core/errors.ts';
 import { decodeUnit } from '../formats/index.ts';
 import type { DecodeStats } from '../formats/types.ts';
-import type { InputUnit } from '../sources/source.ts';
+import type { InputUnit } from '../core/input-unit.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { EngineHost } from './engine-host.ts';
 import type { Logger } from './logger.ts';

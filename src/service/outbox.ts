@@ -5,14 +5,14 @@
  * (with backoff), the others go on. On start, each sink first reconciles with what it already
  * holds, then what was committed but not delivered before a crash or a stop is sent.
  */
-import { levelAtLeast } from '../core/alert.ts';
+import { levelAtLeast } from '../core/levels.ts';
 import type { StateStore, StoredAlert } from '../store/state-store.ts';
 import { backoffDelay } from '../core/backoff.ts';
 import type { DeliveryTarget } from './delivery-targets.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { Mutex } from './mutex.ts';
-import type { SigmaLevel } from '../sigma/types.ts';
+import type { SigmaLevel } from '../core/levels.ts';
 
 interface TargetState {
   target: DeliveryTarget;

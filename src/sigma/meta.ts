@@ -7,8 +7,9 @@
  */
 import type { LocatedError } from '../core/errors.ts';
 import { formatPosition, mapEntry } from './parse.ts';
-import { SIGMA_LEVELS } from './types.ts';
-import type { SigmaDocumentMeta, SigmaLevel, SigmaLogSource, SigmaMapNode, SigmaNode } from './types.ts';
+import { SIGMA_LEVELS } from '../core/levels.ts';
+import type { SigmaDocumentMeta, SigmaLogSource, SigmaMapNode, SigmaNode } from './types.ts';
+import type { SigmaLevel } from '../core/levels.ts';
 
 export const DEFAULT_LEVEL: SigmaLevel = 'medium';
 

@@ -1,9 +1,6 @@
 import type { LocatedError } from '../core/errors.ts';
 import type { LogRecord } from '../core/envelope.ts';
-
-export type SigmaLevel = 'informational' | 'low' | 'medium' | 'high' | 'critical';
-
-export const SIGMA_LEVELS: readonly SigmaLevel[] = ['informational', 'low', 'medium', 'high', 'critical'];
+import type { SigmaLevel } from '../core/levels.ts';
 
 export interface SigmaLogSource {
   product?: string;

@@ -12,7 +12,8 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LocatedError } from '../core/errors.ts';
 import { inputReadError } from './read-error.ts';
-import type { InputUnit, Source } from './source.ts';
+import type { Source } from './source.ts';
+import type { InputUnit } from '../core/input-unit.ts';
 
 type OnError = (error: LocatedError) => void;
 

@@ -7,9 +7,10 @@ import type { LocatedError } from '../core/errors.ts';
 import { fileSource } from './files.ts';
 import { lazyS3Source } from './s3-lazy.ts';
 import { stdinSource } from './stdin.ts';
-import type { InputUnit, Source, SourceOptions } from './source.ts';
+import type { Source, SourceOptions } from './source.ts';
+import type { InputUnit } from '../core/input-unit.ts';
 
-export type { AwsClientOptions, InputUnit, Source, SourceOptions } from './source.ts';
+export type { AwsClientOptions, Source, SourceOptions } from './source.ts';
 
 export const SOURCES: readonly Source[] = [stdinSource, lazyS3Source, fileSource];
 

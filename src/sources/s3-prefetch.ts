@@ -14,7 +14,7 @@ import { downloadObject, openObject } from './s3-fetch.ts';
 import type { FetchOptions } from './s3-fetch.ts';
 import type { ListedObject } from './s3-list.ts';
 import { s3Uri } from './s3-uri.ts';
-import type { InputUnit } from './source.ts';
+import type { InputUnit } from '../core/input-unit.ts';
 
 export interface PrefetchOptions {
   /** Objects downloading or waiting ahead of the one being scanned (default 8). */

@@ -1,6 +1,7 @@
 /** `-`: the standard input as one unit (read once; gzip or not is sniffed like any input). */
 import type { Readable } from 'node:stream';
-import type { InputUnit, Source } from './source.ts';
+import type { Source } from './source.ts';
+import type { InputUnit } from '../core/input-unit.ts';
 
 export const STDIN_PATH = '-';
 

@@ -1,4 +1,5 @@
-import type { CompiledDetectionRule, SigmaLevel } from '../../src/sigma/types.ts';
+import type { CompiledDetectionRule } from '../../src/sigma/types.ts';
+import type { SigmaLevel } from '../../src/core/levels.ts';
 import type { LogRecord } from '../../src/core/envelope.ts';
 import type { Envelope } from '../../src/core/envelope.ts';
 

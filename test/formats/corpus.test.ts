@@ -7,7 +7,7 @@ import { createReadStream, existsSync, readdirSync, readFileSync, statSync } fro
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { InputUnit } from '../../src/sources/source.ts';
+import type { InputUnit } from '../../src/core/input-unit.ts';
 import { codes, decodeAll } from './helpers.ts';
 
 const CORPUS = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import type { InputUnit } from '../../src/sources/source.ts';
+import type { InputUnit } from '../../src/core/input-unit.ts';
 import { codes, decodeAll, eventNames, fixture, memoryUnit } from './helpers.ts';
 
 const RECORDS = ['ConsoleLogin', 'AssumeRole', 'CreateAccessKey', 'PutBucketPolicy', 'StopLogging'];

@@ -6,7 +6,7 @@ import type { LocatedError } from '../../src/core/errors.ts';
 import type { Envelope } from '../../src/core/envelope.ts';
 import { decodeUnit } from '../../src/formats/index.ts';
 import type { DecodeStats } from '../../src/formats/types.ts';
-import type { InputUnit } from '../../src/sources/source.ts';
+import type { InputUnit } from '../../src/core/input-unit.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/formats/', import.meta.url));
 

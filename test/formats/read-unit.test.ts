@@ -10,9 +10,9 @@ import { decodeUnit } from '../../src/formats/index.ts';
 import type { DecodeStats } from '../../src/formats/types.ts';
 import type { Envelope } from '../../src/core/envelope.ts';
 import type { LocatedError } from '../../src/core/errors.ts';
-import type { InputUnit } from '../../src/sources/source.ts';
+import type { InputUnit } from '../../src/core/input-unit.ts';
 import { decodeUnitBytes, gunzipChunkSize, gunzipUnitBytes, prepareUnit, readUnitBytes } from '../../src/formats/read-unit.ts';
-import { planPrefilter } from '../../src/formats/cloudtrail/record-scan.ts';
+import { planPrefilter } from '../../src/engine/prefilter/cloudtrail.ts';
 import { fakeRule } from '../engine/fake-rule.ts';
 
 function unit(bytes: Buffer, uri = 'mem://unit'): InputUnit {

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { decodeUnit } from '../../src/formats/index.ts';
 import type { DecodeStats } from '../../src/formats/types.ts';
-import type { InputUnit } from '../../src/sources/source.ts';
+import type { InputUnit } from '../../src/core/input-unit.ts';
 
 const TOTAL = 200_000;
 const PER_CHUNK = 500;

@@ -16,7 +16,7 @@ import { Outbox } from '../../src/service/outbox.ts';
 import { serviceMetrics } from '../../src/service/service-metrics.ts';
 import type { Alert } from '../../src/core/alert.ts';
 import type { SinkConfig } from '../../src/service/config.ts';
-import type { SigmaLevel } from '../../src/sigma/types.ts';
+import type { SigmaLevel } from '../../src/core/levels.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'trailhound-outbox-'));
 let receiver: WebhookReceiver;

@@ -13,7 +13,7 @@ import { cloudTrailFile, cloudTrailKey, stopLogging } from './cloudtrail-fixture
 import { parseWatchConfig } from '../../src/service/config.ts';
 import type { WatchConfig } from '../../src/service/config.ts';
 import { WatchService } from '../../src/service/watch.ts';
-import { stableAlertId } from '../../src/core/alert.ts';
+import { stableAlertId } from '../../src/engine/alerts/build.ts';
 
 const STOPPED_RULE = '2bc4a4b9-4ae9-4a0e-a7d7-1f7c1e3bd2b3';
 let h: Harness;

@@ -9,7 +9,7 @@ import { decodeUnit } from '../../src/formats/index.ts';
 import { expandPath } from '../../src/sources/files.ts';
 import { SOURCES, expandInputs, sourceFor } from '../../src/sources/index.ts';
 import { stdinUnit } from '../../src/sources/stdin.ts';
-import type { InputUnit } from '../../src/sources/source.ts';
+import type { InputUnit } from '../../src/core/input-unit.ts';
 import { Readable } from 'node:stream';
 
 const RECORD = '{"eventVersion":"1.09","eventTime":"2024-05-01T10:00:00Z","eventSource":"iam.amazonaws.com","eventName":"ListUsers","eventID":"e1"}';

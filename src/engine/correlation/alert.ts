@@ -1,5 +1,5 @@
 import type { Alert, AlertRule } from '../../core/alert.ts';
-import { isoTime, MAX_EMBEDDED_EVENTS, stableAlertId } from '../../core/alert.ts';
+import { isoTime, MAX_EMBEDDED_EVENTS, stableAlertId } from '../alerts/build.ts';
 import type { CorrelationEntry } from './entry.ts';
 import type { LogRecord } from '../../core/envelope.ts';
 import type { CorrelationType } from '../../sigma/correlation.ts';

@@ -24,7 +24,7 @@
  * about: an early decision can miss or split a burst whose events had not all arrived.
  */
 import type { Alert, AlertRule } from '../../core/alert.ts';
-import { alertContext, eventIdOf } from '../../core/alert.ts';
+import { alertContext, eventIdOf } from '../alerts/build.ts';
 import { createAggregate, conditionHolds, isMonotone } from './aggregate.ts';
 import type { WindowAggregate } from './aggregate.ts';
 import { correlationAlert, MAX_ALERT_EVENT_IDS, summarizeBurst } from './alert.ts';
@@ -40,7 +40,7 @@ import { ContextTable, fromSnapshotEntry, toSnapshotEntry } from './snapshot.ts'
 import type { CorrelationSnapshot, RestoreOutcome, SnapshotGroup } from './snapshot.ts';
 import type { ResolvedCorrelation } from './resolve.ts';
 import type { Envelope, LogRecord } from '../../core/envelope.ts';
-import { attackTagsToIds } from '../../attack/techniques.ts';
+import { alertRuleOf } from '../alerts/build.ts';
 import type { CorrelationRule } from '../../sigma/correlation.ts';
 import type { CompiledDetectionRule } from '../../sigma/types.ts';
 
@@ -112,13 +112,7 @@ class Runtime {
     this.groupPaths = resolved.groupFields.map((fields) => fields.map(compileFieldPath));
     this.valuePaths = resolved.valueFields.map((fields) => fields.map(compileFieldPath));
     const rule = resolved.rule;
-    this.alertRule = {
-      id: rule.id,
-      ...(rule.name === undefined ? {} : { name: rule.name }),
-      title: rule.title,
-      level: rule.level,
-      attack: attackTagsToIds(rule.tags),
-    };
+    this.alertRule = alertRuleOf(rule);
   }
 }
 

@@ -8,10 +8,11 @@
  * never match.
  */
 import type { Alert, AlertCti, AlertOptions } from '../../core/alert.ts';
-import { alertContext, eventIdOf, isoTime, MAX_EMBEDDED_EVENTS, stableAlertId } from '../../core/alert.ts';
+import { alertContext, eventIdOf, isoTime, MAX_EMBEDDED_EVENTS, stableAlertId } from '../alerts/build.ts';
 import type { Envelope, LogRecord } from '../../core/envelope.ts';
 import { CLOUDTRAIL_CTI_RULE } from '../alerts/builtin-rules.ts';
-import { alertCtiOf, levelOfRank, levelRank } from './indicator-match.ts';
+import { alertCtiOf } from './indicator-match.ts';
+import { levelOfRank, levelRank } from '../../core/levels.ts';
 import { MAX_BUCKET_EVENT_IDS, TimeBuckets, type Bucket, type TimeBucketsOptions } from './buckets.ts';
 import type { IntelIndex } from '../../intel/intel-index.ts';
 import type { Indicator } from '../../intel/indicator.ts';

@@ -30,8 +30,8 @@
  * A feed's port and side hint raise the level one step (at most to high) when the record
  * agrees with both; they never lower it or suppress a match.
  */
-import type { SigmaLevel } from '../../sigma/types.ts';
-import { levelOfRank, levelRank } from './indicator-match.ts';
+import type { SigmaLevel } from '../../core/levels.ts';
+import { levelOfRank, levelRank } from '../../core/levels.ts';
 import type { Indicator } from '../../intel/indicator.ts';
 
 export type FlowSide = 'src' | 'dst';

@@ -15,10 +15,11 @@
  * - record(): the same over a decoded record (Parquet, or text when Sigma rules need records).
  */
 import type { Alert, AlertCti, AlertFlow, AlertOptions } from '../../core/alert.ts';
-import { isoTime, MAX_EMBEDDED_EVENTS, stableAlertId } from '../../core/alert.ts';
+import { isoTime, MAX_EMBEDDED_EVENTS, stableAlertId } from '../alerts/build.ts';
 import type { Envelope, LogRecord } from '../../core/envelope.ts';
 import { VPCFLOW_CTI_RULE } from '../alerts/builtin-rules.ts';
-import { alertCtiOf, levelRank } from './indicator-match.ts';
+import { alertCtiOf } from './indicator-match.ts';
+import { levelRank } from '../../core/levels.ts';
 import { TimeBuckets, MAX_BUCKET_EVENT_IDS, type Bucket, type TimeBucketsOptions } from './buckets.ts';
 import {
   connectionDirection,

@@ -6,10 +6,11 @@
  * own alert it follows the finding's versions (guardduty-findings.ts).
  */
 import type { Alert, AlertOptions } from '../../core/alert.ts';
-import { alertContext, isoTime, stableAlertId } from '../../core/alert.ts';
+import { alertContext, isoTime, stableAlertId } from '../alerts/build.ts';
 import type { Envelope } from '../../core/envelope.ts';
 import { GUARDDUTY_CTI_RULE } from '../alerts/builtin-rules.ts';
-import { alertCtiOf, levelOfRank, levelRank } from './indicator-match.ts';
+import { alertCtiOf } from './indicator-match.ts';
+import { levelOfRank, levelRank } from '../../core/levels.ts';
 import { alertGuardDutyOf, findingSeverity } from '../guardduty/alerts.ts';
 import { attackForFindingType, levelForGuardDutySeverity } from '../../attack/guardduty-mapping.ts';
 import { guardDutyRemoteIps } from '../../formats/guardduty/fields.ts';

@@ -1,11 +1,8 @@
 /**
- * What every threat-intel alert says about its match (the `cti` member), and the level
- * arithmetic the matchers share.
+ * What every threat-intel alert says about its match (the `cti` member).
  */
 import type { AlertCti } from '../../core/alert.ts';
 import type { Indicator } from '../../intel/indicator.ts';
-import { SIGMA_LEVELS } from '../../sigma/types.ts';
-import type { SigmaLevel } from '../../sigma/types.ts';
 
 /**
  * The `cti` member for a value matched by `indicators` (most specific first, as IntelIndex
@@ -25,13 +22,4 @@ export function alertCtiOf(indicators: readonly Indicator[], matched: string, fi
     ...(feeds.length > 1 ? { feeds } : {}),
     ...(first.confidence === undefined ? {} : { confidence: first.confidence }),
   };
-}
-
-/** informational 0 ... critical 4. */
-export function levelRank(level: SigmaLevel): number {
-  return SIGMA_LEVELS.indexOf(level);
-}
-
-export function levelOfRank(rank: number): SigmaLevel {
-  return SIGMA_LEVELS[Math.max(0, Math.min(SIGMA_LEVELS.length - 1, rank))] as SigmaLevel;
 }

@@ -5,7 +5,7 @@
  * so every version of a finding carries the same id (see guardduty-findings.ts).
  */
 import type { Alert, AlertGuardDuty, AlertOptions } from '../../core/alert.ts';
-import { alertContext, isoTime, stableAlertId } from '../../core/alert.ts';
+import { alertContext, isoTime, stableAlertId } from '../alerts/build.ts';
 import type { Envelope, LogRecord } from '../../core/envelope.ts';
 import { GUARDDUTY_PASSTHROUGH_RULE } from '../alerts/builtin-rules.ts';
 import { attackForFindingType, levelForGuardDutySeverity } from '../../attack/guardduty-mapping.ts';

@@ -95,7 +95,8 @@ function isRecordArray(value: unknown[]): boolean {
   return isCloudTrailRecord(first) || isEventBridgeCloudTrail(first);
 }
 
-function envelope(record: LogRecord, origin: Origin, fallbackTime?: number): Envelope {
+/** The envelope of one CloudTrail record: its event time, or `fallbackTime` (the wrapper's) without one. */
+export function cloudTrailEnvelope(record: LogRecord, origin: Origin, fallbackTime?: number): Envelope {
   let time = cloudTrailEventTime(record);
   if (Number.isNaN(time) && fallbackTime !== undefined) time = fallbackTime;
   return { source: 'cloudtrail', time, record, origin };
@@ -117,7 +118,7 @@ function eventBridgeTime(value: Record<string, unknown>): number | undefined {
 function unwrapRecords(list: readonly unknown[], ctx: UnwrapContext, out: Envelope[]): void {
   for (let i = 0; i < list.length; i++) {
     const record = list[i];
-    if (isJsonObject(record)) out.push(envelope(record, ctx.nextOrigin()));
+    if (isJsonObject(record)) out.push(cloudTrailEnvelope(record, ctx.nextOrigin()));
     else if (record !== undefined) notAnObject(ctx, `.Records[${i}]`, `Records[${i}]`);
   }
 }
@@ -127,8 +128,8 @@ function unwrapArray(list: readonly unknown[], ctx: UnwrapContext, out: Envelope
     const item = list[i];
     if (item === undefined) continue;
     if (!isJsonObject(item)) notAnObject(ctx, `[${i}]`, `element ${i}`);
-    else if (isCloudTrailRecord(item)) out.push(envelope(item, ctx.nextOrigin()));
-    else if (isEventBridgeCloudTrail(item)) out.push(envelope(item.detail as LogRecord, ctx.nextOrigin(), eventBridgeTime(item)));
+    else if (isCloudTrailRecord(item)) out.push(cloudTrailEnvelope(item, ctx.nextOrigin()));
+    else if (isEventBridgeCloudTrail(item)) out.push(cloudTrailEnvelope(item.detail as LogRecord, ctx.nextOrigin(), eventBridgeTime(item)));
     else {
       ctx.reportError({
         code: 'TH_INPUT_RECORD',
@@ -168,7 +169,7 @@ function unwrapLogsPayload(value: Record<string, unknown>, ctx: UnwrapContext, o
       notAnObject(ctx, member, `logEvents[${i}].message`);
       continue;
     }
-    out.push(envelope(record, ctx.nextOrigin(), typeof event.timestamp === 'number' ? event.timestamp : undefined));
+    out.push(cloudTrailEnvelope(record, ctx.nextOrigin(), typeof event.timestamp === 'number' ? event.timestamp : undefined));
   }
 }
 
@@ -184,7 +185,7 @@ function unwrapLookupEvents(value: Record<string, unknown>, ctx: UnwrapContext, 
     }
     const text = event.CloudTrailEvent;
     if (typeof text !== 'string') {
-      if (isCloudTrailRecord(event)) out.push(envelope(event, ctx.nextOrigin()));
+      if (isCloudTrailRecord(event)) out.push(cloudTrailEnvelope(event, ctx.nextOrigin()));
       else {
         ctx.reportError({
           code: 'TH_INPUT_RECORD',
@@ -205,7 +206,7 @@ function unwrapLookupEvents(value: Record<string, unknown>, ctx: UnwrapContext, 
       });
       continue;
     }
-    if (isJsonObject(record)) out.push(envelope(record, ctx.nextOrigin()));
+    if (isJsonObject(record)) out.push(cloudTrailEnvelope(record, ctx.nextOrigin()));
     else notAnObject(ctx, `${member}.CloudTrailEvent`, `Events[${i}].CloudTrailEvent`);
   }
 }
@@ -236,11 +237,11 @@ export const cloudTrailFormat: JsonFormat = {
     }
     if (!isJsonObject(value)) return out;
     if (isCloudTrailRecord(value)) {
-      out.push(envelope(value, ctx.nextOrigin(ctx.line)));
+      out.push(cloudTrailEnvelope(value, ctx.nextOrigin(ctx.line)));
     } else if (Array.isArray(value.Records)) {
       unwrapRecords(value.Records, ctx, out);
     } else if (isEventBridgeCloudTrail(value)) {
-      out.push(envelope(value.detail as LogRecord, ctx.nextOrigin(ctx.line), eventBridgeTime(value)));
+      out.push(cloudTrailEnvelope(value.detail as LogRecord, ctx.nextOrigin(ctx.line), eventBridgeTime(value)));
     } else if (isLogsPayload(value)) {
       unwrapLogsPayload(value, ctx, out);
     } else if (isLookupEvents(value)) {

@@ -1,4 +1,8 @@
 /**
+ * The CloudTrail byte split, JavaScript reference (record-scan-wasm.ts runs the same walk in
+ * WebAssembly). What to look for comes from the rules: src/engine/prefilter/cloudtrail.ts plans
+ * it; this module only walks the bytes.
+ *
  * Beyond the parsing limit: in a CloudTrail S3 file (`{"Records":[...]}`), tell from the raw
  * bytes which records no loaded rule can match, and parse only the others.
  *
@@ -28,8 +32,6 @@
  * (a raw control character inside a string, a malformed number): that record is skipped
  * without an error, as it raises no alert either way.
  */
-import type { CompiledDetectionRule } from '../../sigma/types.ts';
-import { sourcesOfRule } from '../../engine/match/rule-index.ts';
 
 /** A literal a string value must contain; lowercased unless caseSensitive. */
 export interface PrefilterLiteral {
@@ -49,57 +51,6 @@ export interface PrefilterKey {
 /** Which raw keys and values decide that a record must be parsed. */
 export interface RawPrefilter {
   readonly keys: readonly PrefilterKey[];
-}
-
-export type PrefilterPlan = { readonly prefilter: RawPrefilter; readonly reason?: undefined } | { readonly prefilter?: undefined; readonly reason: string };
-
-/** Fields a rule is best filed under for the raw test: the most selective usual ones first. */
-const PREFERRED = ['eventName', 'eventSource'];
-
-/** How a rule is filed for the raw test: a field and the values or literals it requires. */
-type Requirement = { field: string; values: ReadonlySet<string>; literals: readonly PrefilterLiteral[] };
-
-function shortestLiteral(literals: readonly PrefilterLiteral[]): number {
-  return Math.min(...literals.map((literal) => literal.text.length));
-}
-
-function requirementOf(rule: CompiledDetectionRule): Requirement | undefined {
-  const none: readonly PrefilterLiteral[] = [];
-  for (const field of PREFERRED) {
-    const values = rule.requiredValues.get(field);
-    if (values !== undefined && values.size > 0) return { field, values, literals: none };
-  }
-  let best: Requirement | undefined;
-  for (const [field, values] of rule.requiredValues) {
-    if (values.size > 0 && (best === undefined || values.size < best.values.size)) best = { field, values, literals: none };
-  }
-  if (best !== undefined) return best;
-  // No pinned value: the field whose literals are the most selective (the longest shortest one).
-  for (const [field, literals] of rule.requiredSubstrings) {
-    if (literals.length > 0 && (best === undefined || shortestLiteral(literals) > shortestLiteral(best.literals))) best = { field, values: new Set(), literals };
-  }
-  return best;
-}
-
-/** The raw pre-filter for these rules, or why there is none (a rule that reads CloudTrail and is not indexed). */
-export function planPrefilter(rules: readonly CompiledDetectionRule[]): PrefilterPlan {
-  const byKey = new Map<string, { values: Set<string>; literals: PrefilterLiteral[] }>();
-  for (const rule of rules) {
-    if (!sourcesOfRule(rule).includes('cloudtrail')) continue;
-    const requirement = requirementOf(rule);
-    if (requirement === undefined) return { reason: `rule ${rule.name ?? rule.title} (${rule.position.file}) requires no field value or substring: it is tried on every record` };
-    const segments = requirement.field.split('.');
-    for (let i = segments.length - 1; i >= 0; i--) {
-      const key = segments.slice(i).join('.');
-      const entry = byKey.get(key) ?? { values: new Set<string>(), literals: [] };
-      for (const value of requirement.values) entry.values.add(value);
-      for (const literal of requirement.literals) {
-        if (!entry.literals.some((known) => known.text === literal.text && known.caseSensitive === literal.caseSensitive)) entry.literals.push(literal);
-      }
-      byKey.set(key, entry);
-    }
-  }
-  return { prefilter: { keys: [...byKey].map(([key, { values, literals }]) => ({ key: Buffer.from(JSON.stringify(key), 'utf8'), values, literals })) } };
 }
 
 const QUOTE = 0x22;

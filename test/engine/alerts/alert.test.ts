@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventIdOf, levelAtLeast, singleEventAlert, stableAlertId } from '../../../src/core/alert.ts';
+import { eventIdOf, singleEventAlert, stableAlertId } from '../../../src/engine/alerts/build.ts';
+import { levelAtLeast } from '../../../src/core/levels.ts';
 import { cloudTrailEnvelope } from '../fake-rule.ts';
 
 const rule = { id: 'r-1', name: 'aws-ct-test', title: 'Test', level: 'high' as const, attack: { techniques: ['T1098.001'], tactics: ['persistence'] } };

@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planPrefilter, scanRecords } from '../../../src/formats/cloudtrail/record-scan.ts';
+import { scanRecords } from '../../../src/formats/cloudtrail/record-scan.ts';
+import { planPrefilter } from '../../../src/engine/prefilter/cloudtrail.ts';
 import type { RawPrefilter } from '../../../src/formats/cloudtrail/record-scan.ts';
 import { fakeRule } from '../fake-rule.ts';
 
