@@ -1,6 +1,11 @@
 /** CloudTrail records and log files for the S3 and service tests, written the way AWS writes them. */
 import { gzipSync } from 'node:zlib';
 
+/** The account, region and day of the records unless a test says otherwise. */
+export const ACCOUNT = '111122223333';
+export const REGION = 'us-east-1';
+export const DAY = '2026-11-05';
+
 export interface CloudTrailFields {
   id: string;
   time: string;
@@ -13,7 +18,7 @@ export interface CloudTrailFields {
 }
 
 export function cloudTrailRecord(fields: CloudTrailFields): Record<string, unknown> {
-  const account = fields.account ?? '111122223333';
+  const account = fields.account ?? ACCOUNT;
   const user = fields.user ?? 'alice';
   return {
     eventVersion: '1.09',
@@ -21,7 +26,7 @@ export function cloudTrailRecord(fields: CloudTrailFields): Record<string, unkno
     eventTime: fields.time,
     eventSource: fields.eventSource ?? 'ec2.amazonaws.com',
     eventName: fields.eventName,
-    awsRegion: fields.region ?? 'us-east-1',
+    awsRegion: fields.region ?? REGION,
     sourceIPAddress: fields.sourceIp ?? '198.51.100.23',
     userAgent: 'aws-cli/2.15.30',
     requestParameters: null,
@@ -37,7 +42,7 @@ export function cloudTrailRecord(fields: CloudTrailFields): Record<string, unkno
 }
 
 /** A StopLogging call: the built-in pack raises one high alert for it. */
-export function stopLogging(id: string, time: string, account = '111122223333', region = 'us-east-1'): Record<string, unknown> {
+export function stopLogging(id: string, time: string, account = ACCOUNT, region = REGION): Record<string, unknown> {
   return cloudTrailRecord({ id, time, eventName: 'StopLogging', eventSource: 'cloudtrail.amazonaws.com', account, region });
 }
 
@@ -51,4 +56,9 @@ export function cloudTrailKey(account: string, region: string, date: string, suf
   const [year, month, day] = date.split('-');
   const stamp = `${year}${month}${day}T1000Z`;
   return `AWSLogs/${org === undefined ? '' : `${org}/`}${account}/CloudTrail/${region}/${year}/${month}/${day}/${account}_CloudTrail_${region}_${stamp}_${suffix}.json.gz`;
+}
+
+/** The key of a log file of ACCOUNT in REGION on DAY. */
+export function trailKey(suffix: string): string {
+  return cloudTrailKey(ACCOUNT, REGION, DAY, suffix);
 }

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CLI, inTempDir, REPO_ROOT } from './files.ts';
 import { parseWatchConfig } from '../../src/service/config.ts';
 
 const EXAMPLE = new URL('../fixtures/service/trailhound.yml', import.meta.url).pathname;
@@ -74,15 +74,15 @@ test('missing sections, invalid YAML and an empty file are located errors too', 
 });
 
 test('trailhound config check: exit 0 and a summary for a valid file, exit 2 with located errors otherwise', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'trailhound-config-'));
-  try {
+  await inTempDir('config', async (dir) => {
+    const folderToSinks = 'state_dir: ./state\nsources:\n  - {type: folder, path: ./logs}\nsinks:\n';
     const good = join(dir, 'good.yml');
-    writeFileSync(good, `state_dir: ./state\nsources:\n  - {type: folder, path: ./logs}\nsinks:\n  - {type: stdout}\n`);
+    writeFileSync(good, `${folderToSinks}  - {type: stdout}\n`);
     const bad = join(dir, 'bad.yml');
-    writeFileSync(bad, `state_dir: ./state\nsources:\n  - {type: folder, path: ./logs}\nsinks:\n  - {type: stdout, colour: true}\nrules:\n  paths: [./no-such-rules]\n`);
+    writeFileSync(bad, `${folderToSinks}  - {type: stdout, colour: true}\nrules:\n  paths: [./no-such-rules]\n`);
     const run = (file: string): Promise<{ code: number; stdout: string; stderr: string }> =>
       new Promise((resolve) => {
-        execFile(process.execPath, ['bin/trailhound.js', 'config', 'check', file], { cwd: new URL('../../', import.meta.url).pathname, timeout: 30_000 }, (error, stdout, stderr) => {
+        execFile(process.execPath, [CLI, 'config', 'check', file], { cwd: REPO_ROOT, timeout: 30_000 }, (error, stdout, stderr) => {
           resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
         });
       });
@@ -92,7 +92,5 @@ test('trailhound config check: exit 0 and a summary for a valid file, exit 2 wit
     const ko = await run(bad);
     assert.equal(ko.code, 2);
     assert.match(ko.stderr, /bad\.yml:5:20: TH_CONFIG a sink: unknown key 'colour'/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

@@ -33,7 +33,7 @@ correlation:
     condition: {field: eventName, gte: 4}
 `;
 const set = loadSet(YAML);
-const detector = (): Detector => new Detector({ rules: set.rules, correlations: set.correlations, includeEvents: true, lateness: 15 * MINUTE });
+const detector = (loaded = set, includeEvents = true): Detector => new Detector({ rules: loaded.rules, correlations: loaded.correlations, includeEvents, lateness: 15 * MINUTE });
 const call = (minute: number, name: string, who = 'recon'): LogRecord => event(minute * MINUTE, { eventName: name, userIdentity: { arn: `arn:aws:iam::111122223333:user/${who}` }, recipientAccountId: '111122223333' });
 
 function feed(target: Detector, records: readonly LogRecord[], out: Alert[]): void {
@@ -82,7 +82,7 @@ test('groups of correlations no longer loaded, or whose group-by changed, are dr
   feed(source, [call(0, 'DescribeInstances')], []);
   const snapshot = source.correlationSnapshot() as CorrelationSnapshot;
   const changed = loadSet(YAML.replace('group-by: [userIdentity.arn]', 'group-by: [recipientAccountId]'));
-  const target = new Detector({ rules: changed.rules, correlations: changed.correlations, includeEvents: false, lateness: 15 * MINUTE });
+  const target = detector(changed, false);
   assert.deepEqual(target.restoreCorrelations(snapshot), { groups: 0, entries: 0, droppedGroups: 1 });
   const none = new Detector({ rules: set.rules, includeEvents: false });
   assert.deepEqual(none.restoreCorrelations(snapshot), { groups: 0, entries: 0, droppedGroups: 1 });

@@ -1,19 +1,20 @@
 /**
  * What the service tests share: an S3 server with a log bucket, the fake SQS server, a webhook
- * receiver, a temporary directory, and helpers to publish notifications and read results.
+ * receiver, a temporary directory, and helpers to put log files, publish notifications, wait
+ * for and read results.
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startS3Server } from './s3-server.ts';
 import type { S3TestServer } from './s3-server.ts';
 import { startFakeSqs } from './fake-sqs-server.ts';
 import type { FakeSqsServer } from './fake-sqs-server.ts';
+import { cloudTrailFile } from './cloudtrail-fixtures.ts';
+import { jsonLines, removeDir, tempDir } from './files.ts';
 import { JsonLogger } from '../../src/service/logger.ts';
 
 export const BUCKET = 'org-trail';
@@ -72,7 +73,7 @@ export async function startHarness(): Promise<Harness> {
   const s3 = await startS3Server();
   await s3.createBucket(BUCKET);
   const sqs = await startFakeSqs();
-  const dir = await mkdtemp(join(tmpdir(), 'trailhound-watch-'));
+  const dir = tempDir('watch');
   const sqsClient = new SQSClient({ region: 'us-east-1', endpoint: sqs.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   return {
     s3,
@@ -83,9 +84,40 @@ export async function startHarness(): Promise<Harness> {
       sqsClient.destroy();
       await sqs.close();
       await s3.close();
-      await rm(dir, { recursive: true, force: true });
+      await removeDir(dir);
     },
   };
+}
+
+/** A harness with a webhook receiver; `close` closes the receiver first. */
+export interface ServiceHarness extends Harness {
+  receiver: WebhookReceiver;
+}
+
+export async function startServiceHarness(): Promise<ServiceHarness> {
+  const harness = await startHarness();
+  let receiver: WebhookReceiver;
+  try {
+    receiver = await startReceiver();
+  } catch (error) {
+    await harness.close();
+    throw error;
+  }
+  return {
+    ...harness,
+    receiver,
+    async close() {
+      await receiver.close();
+      await harness.close();
+    },
+  };
+}
+
+/** Puts a CloudTrail log file of these records in the log bucket; returns its (gzipped) body. */
+export async function putLogFile(harness: Harness, key: string, records: readonly Record<string, unknown>[]): Promise<Buffer> {
+  const body = cloudTrailFile(records);
+  await harness.s3.put(BUCKET, key, body);
+  return body;
 }
 
 /** An S3 event notification for the keys, as S3 sends it (keys URL-encoded, `+` for a space). */
@@ -124,10 +156,12 @@ export async function idsInFile(path: string): Promise<string[]> {
   } catch {
     return [];
   }
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => (JSON.parse(line) as { id: string }).id);
+  return jsonLines<{ id: string }>(text).map((alert) => alert.id);
+}
+
+/** Polls the alert ids of a JSONL file until `check` holds for them (see eventually). */
+export async function waitForAlerts(what: string, path: string, check: (ids: string[]) => boolean, timeoutMs = 10_000): Promise<void> {
+  await eventually(what, async () => check(await idsInFile(path)), timeoutMs);
 }
 
 /** Polls until `check` holds, or fails after `timeoutMs`. */
@@ -138,6 +172,11 @@ export async function eventually(what: string, check: () => boolean | Promise<bo
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** A structured log line: a JSON object with time, level and msg. */
+export function isLogLine(entry: Record<string, unknown>): boolean {
+  return typeof entry.time === 'string' && typeof entry.level === 'string' && typeof entry.msg === 'string';
 }
 
 /** A logger whose JSON lines the test can read. */

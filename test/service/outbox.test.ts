@@ -5,27 +5,29 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { captureLogger, idsInFile, startReceiver } from './harness.ts';
 import type { WebhookReceiver } from './harness.ts';
+import { readJsonl, removeDir, tempDir } from './files.ts';
 import { StateStore } from '../../src/store/state-store.ts';
 import { createTarget } from '../../src/service/delivery-targets.ts';
+import type { DeliveryTarget } from '../../src/service/delivery-targets.ts';
 import { Outbox } from '../../src/service/outbox.ts';
 import { serviceMetrics } from '../../src/service/service-metrics.ts';
 import type { Alert } from '../../src/core/alert.ts';
-import type { SinkConfig } from '../../src/service/config.ts';
+import type { FileSinkConfig } from '../../src/service/config.ts';
+import type { Logger } from '../../src/service/logger.ts';
 import type { SigmaLevel } from '../../src/core/levels.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'trailhound-outbox-'));
+const root = tempDir('outbox');
 let receiver: WebhookReceiver;
 before(async () => {
   receiver = await startReceiver();
 });
 after(async () => {
   await receiver?.close();
-  rmSync(root, { recursive: true, force: true });
+  await removeDir(root);
 });
 
 let n = 0;
@@ -36,27 +38,42 @@ function alert(id: string, level: SigmaLevel = 'high'): Alert {
   return { id, time: null, rule: { id: 'r', name: 'r', title: 'R', level }, attack: { techniques: [], tactics: [] }, source: 'cloudtrail', account: null, region: null, actor: null, source_ip: null, event_ids: [id], count: 1 };
 }
 
+/** Records an object scanned, with the alerts it raised. */
+function commit(state: StateStore, uri: string, alerts: Alert[]): void {
+  state.commitObject({ uri, version: '', object: uri, records: 1, errors: 0, alerts, engineState: new Map() });
+}
+
 function store(alerts: Alert[]): StateStore {
   const state = StateStore.open(join(root, `state-${++n}`));
   state.registerSink('file');
   state.registerSink('hook');
   state.registerSink('high-only');
-  state.commitObject({ uri: 'u', version: '', object: 'u', records: 1, errors: 0, alerts, engineState: new Map() });
+  commit(state, 'u', alerts);
   return state;
+}
+
+/** A file sink (the config a test passes to createTarget). */
+function fileSink(name: string, path: string, more: Partial<FileSinkConfig> = {}): FileSinkConfig {
+  return { type: 'file', name, path, location: 'test', ...more };
+}
+
+async function startOutbox(state: StateStore, targets: DeliveryTarget[], logger: Logger = captureLogger().logger, m = metrics()): Promise<Outbox> {
+  const outbox = new Outbox(state, targets, logger, m);
+  await outbox.start();
+  return outbox;
 }
 
 test('a crash after the file append and before the cursor moved does not write the alerts twice', async () => {
   const state = store([alert('a1'), alert('a2'), alert('a3')]);
   const path = join(root, `alerts-${n}.jsonl`);
-  const config: SinkConfig = { type: 'file', name: 'file', path, location: 'test' };
+  const config = fileSink('file', path);
   const crashed = createTarget(config, noHooks);
   await crashed.start(state.sinkCursor('file'));
   await crashed.deliver(state.pendingAlerts('file', 2)); // written, never recorded: the process died here
   await crashed.close();
-  state.commitObject({ uri: 'u2', version: '', object: 'u2', records: 1, errors: 0, alerts: [alert('a4')], engineState: new Map() });
+  commit(state, 'u2', [alert('a4')]);
 
-  const outbox = new Outbox(state, [createTarget(config, noHooks)], captureLogger().logger, metrics());
-  await outbox.start();
+  const outbox = await startOutbox(state, [createTarget(config, noHooks)]);
   assert.equal(await outbox.flush(), true);
   await outbox.close();
   assert.deepEqual(await idsInFile(path), ['a1', 'a2', 'a3', 'a4']);
@@ -71,11 +88,10 @@ test('an alert the webhook never accepts goes to the dead-letter file and delive
   receiver.status = () => 503;
   const m = metrics();
   const target = createTarget({ type: 'webhook', name: 'hook', url: receiver.url, headers: {}, maxAttempts: 2, timeoutMs: 2000, deadLetter, location: 'test' }, { onDeadLetter: (error) => logger.located('error', error), httpBaseDelayMs: 2 });
-  const outbox = new Outbox(state, [target], logger, m);
-  await outbox.start();
+  const outbox = await startOutbox(state, [target], logger, m);
   assert.equal(await outbox.flush(), true);
   receiver.status = () => 200;
-  const dead = readFileSync(deadLetter, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { alert: { id: string }; error: string });
+  const dead = await readJsonl<{ alert: { id: string }; error: string }>(deadLetter);
   assert.deepEqual(dead.map((item) => item.alert.id), ['d1', 'd2']);
   assert.match(dead[0]?.error ?? '', /HTTP 503/);
   assert.equal(lines.filter((line) => line.code === 'TH_SINK_DEAD_LETTER').length, 2);
@@ -90,10 +106,9 @@ test('a failing sink keeps its alerts pending and is retried; min_level leaves l
   const blocker = join(root, `blocker-${n}`);
   writeFileSync(blocker, 'a file where the sink wants a folder');
   const path = join(root, `high-${n}.jsonl`);
-  const failing = createTarget({ type: 'file', name: 'file', path: join(blocker, 'alerts.jsonl'), location: 'test' }, noHooks);
-  const high = createTarget({ type: 'file', name: 'high-only', path, minLevel: 'high', location: 'test' }, noHooks);
-  const outbox = new Outbox(state, [high, failing], logger, metrics());
-  await outbox.start();
+  const failing = createTarget(fileSink('file', join(blocker, 'alerts.jsonl')), noHooks);
+  const high = createTarget(fileSink('high-only', path, { minLevel: 'high' }), noHooks);
+  const outbox = await startOutbox(state, [high, failing], logger);
   assert.equal(await outbox.flush(), false);
   assert.deepEqual(await idsInFile(path), ['high-1']);
   assert.equal(state.pendingCount('file'), 2);
