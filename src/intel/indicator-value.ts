@@ -4,7 +4,8 @@
  * Defanged forms (`1.2.3[.]4`, `evil(.)com`) are refanged first.
  */
 import { normaliseDomain } from './domain.ts';
-import { parseIPv4, parseNetwork } from './ip-address.ts';
+import { parseIPv4 } from '../core/ipv4.ts';
+import { parseNetwork } from './ip-address.ts';
 
 export type IndicatorValue =
   | { ok: true; kind: 'ipv4' | 'ipv6' | 'domain'; value: string }

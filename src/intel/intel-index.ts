@@ -7,7 +7,8 @@
 import type { Indicator } from './indicator.ts';
 import { IPv4RangeIndex, IPv6RangeIndex } from './ip-index.ts';
 import { DomainIndex } from './domain-index.ts';
-import { isIPv4Mapped, parseIPv4, parseIPv6, parseNetwork } from './ip-address.ts';
+import { parseIPv4 } from '../core/ipv4.ts';
+import { isIPv4Mapped, parseIPv6, parseNetwork } from './ip-address.ts';
 import { indicatorExpiry, type ExpiryPolicy } from './expiry.ts';
 
 export class IntelIndexBuilder {

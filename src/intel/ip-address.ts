@@ -1,44 +1,15 @@
 /**
  * IPv4 and IPv6 addresses and CIDR blocks as numbers: IPv4 as an unsigned 32-bit integer,
  * IPv6 as four big-endian 32-bit words. Parsers are strict (no octal, no leading zeros in
- * IPv4 octets, no zone ids) and never throw: they return -1 or undefined on bad input.
+ * IPv4 octets, no zone ids) and never throw: they return -1 or undefined on bad input. IPv4
+ * text is read by src/core/ipv4.ts (parseIPv4), the parser Sigma's `|cidr` shares.
  */
+import { parseIPv4 } from '../core/ipv4.ts';
 
 /** A parsed address or CIDR block, with its canonical text (address alone for /32 and /128). */
 export type ParsedNetwork =
   | { kind: 'ipv4'; start: number; end: number; prefix: number; canonical: string }
   | { kind: 'ipv6'; start: Uint32Array; end: Uint32Array; prefix: number; canonical: string };
-
-/** `a.b.c.d` to an unsigned 32-bit integer, or -1. */
-export function parseIPv4(text: string): number {
-  const n = text.length;
-  if (n < 7 || n > 15) return -1;
-  let value = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  let first = 0;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + octet;
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57) {
-      if (digits === 0) first = c;
-      else if (first === 48) return -1; // leading zero: ambiguous (octal in some parsers)
-      octet = octet * 10 + (c - 48);
-      if (octet > 255) return -1;
-      digits++;
-    } else {
-      return -1;
-    }
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return value * 256 + octet;
-}
 
 /** An unsigned 32-bit integer as `a.b.c.d`. */
 export function formatIPv4(value: number): string {
@@ -87,7 +58,7 @@ export function parseIPv6(text: string, out: Uint32Array = new Uint32Array(4)): 
     }
     if (j < n && text.charCodeAt(j) === 46) {
       if (count > 6) return undefined;
-      const v4 = parseIPv4(text.slice(i));
+      const v4 = parseIPv4(text, i);
       if (v4 < 0) return undefined;
       groups[count++] = v4 >>> 16;
       groups[count++] = v4 & 0xffff;

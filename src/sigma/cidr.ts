@@ -1,8 +1,10 @@
 /**
  * The `|cidr` modifier: IPv4 and IPv6 networks, parsed by hand into numbers and 16-bit groups.
  * Event addresses are parsed without allocating (a shared scratch buffer) and compared by prefix.
- * An IPv4 network only matches IPv4 addresses and an IPv6 network only IPv6 addresses.
+ * An IPv4 network only matches IPv4 addresses and an IPv6 network only IPv6 addresses. IPv4
+ * text is read by src/core/ipv4.ts (parseIPv4), the parser threat intelligence shares.
  */
+import { parseIPv4 } from '../core/ipv4.ts';
 
 export interface CidrNetwork {
   readonly family: 4 | 6;
@@ -11,36 +13,6 @@ export interface CidrNetwork {
   readonly v4: number;
   /** IPv6: the network address as eight 16-bit groups. */
   readonly v6: Uint16Array;
-}
-
-/** Parse dotted-quad IPv4 text (no leading zeros) into an unsigned 32-bit number; -1 when invalid. */
-export function parseIPv4(text: string, start = 0, end = text.length): number {
-  let result = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  let leadingZero = false;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      if (digits > 0 && leadingZero) return -1;
-      if (digits === 0 && c === 48) leadingZero = true;
-      part = part * 10 + (c - 48);
-      digits++;
-      if (part > 255) return -1;
-    } else if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      result = result * 256 + part;
-      part = 0;
-      digits = 0;
-      leadingZero = false;
-      dots++;
-    } else {
-      return -1;
-    }
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return result * 256 + part;
 }
 
 function hexValue(c: number): number {

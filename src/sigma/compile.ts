@@ -1,6 +1,8 @@
 /**
- * A detection section (search identifiers + condition) compiled into one predicate, the
- * required values the engine indexes on and the required substrings its raw pre-filter reads.
+ * A detection section (search identifiers + condition) compiled into one predicate and the
+ * promises it makes about every record it matches: the required values the engine indexes on,
+ * the required substrings its raw pre-filter reads and the required networks its flow-log
+ * pre-filter reads (src/sigma/required-values.ts, required-substrings.ts, required-cidrs.ts).
  *
  * Search identifiers (sigma-rules-specification.md, "Detection"):
  * - a mapping: AND of its items (`field|modifiers: value(s)`, or `'|modifiers'` keywords);
@@ -10,13 +12,17 @@
  * `condition` is a string or a list of strings (ORed). The Sigma 1.0 aggregation (`| count()`,
  * `| near`) and the 1.0 `timeframe` key are rejected with TH_RULE_DEPRECATED_AGGREGATION.
  */
+import { located } from '../core/errors.ts';
 import type { LocatedError } from '../core/errors.ts';
 import type { LogRecord } from '../core/envelope.ts';
+import type { CidrNetwork } from './cidr.ts';
 import { parseCondition } from './condition.ts';
 import type { ConditionNode } from './condition.ts';
 import { compileDetectionItem } from './detection-item.ts';
 import type { CompiledItem, ItemContext, RecordPredicate } from './detection-item.ts';
 import { formatPosition, isSigmaNode, plainToNode, positionWithin } from './parse.ts';
+import { cidrsAll, cidrsAny, NO_CIDRS } from './required-cidrs.ts';
+import type { CidrConstraint } from './required-cidrs.ts';
 import { NO_SUBSTRINGS, substringsAll, substringsAny } from './required-substrings.ts';
 import type { SubstringConstraint } from './required-substrings.ts';
 import { constrainAll, constrainAny, NO_CONSTRAINT } from './required-values.ts';
@@ -32,6 +38,8 @@ export interface CompiledSearch {
   requiredValues: ReadonlyMap<string, ReadonlySet<string>>;
   /** See CompiledDetectionRule.requiredSubstrings and src/sigma/required-substrings.ts. */
   requiredSubstrings: ReadonlyMap<string, readonly RequiredLiteral[]>;
+  /** See CompiledDetectionRule.requiredCidrs and src/sigma/required-cidrs.ts. */
+  requiredCidrs: ReadonlyMap<string, readonly CidrNetwork[]>;
 }
 
 export interface DetectionSectionOptions extends CompileOptions {
@@ -46,12 +54,33 @@ interface Compiled {
   test: RecordPredicate;
   constraint: Constraint;
   substrings: SubstringConstraint;
+  cidrs: CidrConstraint;
+}
+
+/** A conjunction: the AND of the tests, and every promise of every part. */
+function allOf(parts: readonly Compiled[]): Compiled {
+  return {
+    test: and(parts.map((p) => p.test)),
+    constraint: constrainAll(parts.map((p) => p.constraint)),
+    substrings: substringsAll(parts.map((p) => p.substrings)),
+    cidrs: cidrsAll(parts.map((p) => p.cidrs)),
+  };
+}
+
+/** A disjunction: the OR of the tests, and the promises every part makes. */
+function anyOf(parts: readonly Compiled[]): Compiled {
+  return {
+    test: or(parts.map((p) => p.test)),
+    constraint: constrainAny(parts.map((p) => p.constraint)),
+    substrings: substringsAny(parts.map((p) => p.substrings)),
+    cidrs: cidrsAny(parts.map((p) => p.cidrs)),
+  };
 }
 
 function compileSearchIdentifier(name: string, node: SigmaNode, ctx: ItemContext): Compiled | undefined {
   const compileMap = (map: SigmaMapNode): Compiled | undefined => {
     if (map.entries.length === 0) {
-      ctx.errors.push({ code: 'TH_RULE_SCHEMA', message: `search identifier '${name}' has an empty mapping`, location: formatPosition(map.position) });
+      ctx.errors.push(located('TH_RULE_SCHEMA', `search identifier '${name}' has an empty mapping`, formatPosition(map.position)));
       return undefined;
     }
     const items: CompiledItem[] = [];
@@ -62,29 +91,25 @@ function compileSearchIdentifier(name: string, node: SigmaNode, ctx: ItemContext
       else items.push(item);
     }
     if (failed) return undefined;
-    return { test: and(items.map((item) => item.test)), constraint: constrainAll(items.map((item) => item.constraint)), substrings: substringsAll(items.map((item) => item.substrings)) };
+    return allOf(items);
   };
   if (node.kind === 'map') return compileMap(node);
   if (node.kind === 'scalar') {
     if (node.value === null) {
-      ctx.errors.push({ code: 'TH_RULE_SCHEMA', message: `search identifier '${name}' is empty`, location: formatPosition(node.position) });
+      ctx.errors.push(located('TH_RULE_SCHEMA', `search identifier '${name}' is empty`, formatPosition(node.position)));
       return undefined;
     }
     return compileDetectionItem(undefined, node.position, node, ctx);
   }
   if (node.items.length === 0) {
-    ctx.errors.push({ code: 'TH_RULE_SCHEMA', message: `search identifier '${name}' is an empty list`, location: formatPosition(node.position) });
+    ctx.errors.push(located('TH_RULE_SCHEMA', `search identifier '${name}' is an empty list`, formatPosition(node.position)));
     return undefined;
   }
   const maps = node.items.filter((item) => item.kind === 'map');
   if (maps.length === 0) return compileDetectionItem(undefined, node.position, node, ctx);
   if (maps.length !== node.items.length) {
     const odd = node.items.find((item) => item.kind !== 'map') as SigmaNode;
-    ctx.errors.push({
-      code: 'TH_RULE_SCHEMA',
-      message: `search identifier '${name}' mixes mappings and plain values in one list: use a list of mappings (OR) or a list of values (keywords)`,
-      location: formatPosition(odd.position),
-    });
+    ctx.errors.push(located('TH_RULE_SCHEMA', `search identifier '${name}' mixes mappings and plain values in one list: use a list of mappings (OR) or a list of values (keywords)`, formatPosition(odd.position)));
     return undefined;
   }
   const branches: Compiled[] = [];
@@ -95,7 +120,7 @@ function compileSearchIdentifier(name: string, node: SigmaNode, ctx: ItemContext
     else branches.push(compiled);
   }
   if (failed) return undefined;
-  return { test: or(branches.map((b) => b.test)), constraint: constrainAny(branches.map((b) => b.constraint)), substrings: substringsAny(branches.map((b) => b.substrings)) };
+  return anyOf(branches);
 }
 
 function and(tests: readonly RecordPredicate[]): RecordPredicate {
@@ -146,19 +171,19 @@ function aggregationAdvice(aggregation: string): string {
  * (a mapping node) and call
  * `compileDetectionSection(filterEntry.value, file, { ...options, reservedKeys: ['rules'] })`:
  * the selections and `condition` of a filter follow exactly the detection rules, and the
- * result is either `{ match, requiredValues, requiredSubstrings }` or the located errors.
+ * result is either `{ match, requiredValues, requiredSubstrings, requiredCidrs }` or the located errors.
  */
 export function compileDetectionSection(section: SigmaNode | Readonly<Record<string, unknown>>, file: string, options: DetectionSectionOptions = {}): CompiledSearch | LocatedError[] {
   const node = isSigmaNode(section) ? section : plainToNode(section, { file, line: 1, col: 1 });
   const errors: LocatedError[] = [];
   if (node.kind !== 'map') {
-    return [{ code: 'TH_RULE_SCHEMA', message: 'the detection must be a mapping of search identifiers and a condition', location: formatPosition(node.position) }];
+    return [located('TH_RULE_SCHEMA', 'the detection must be a mapping of search identifiers and a condition', formatPosition(node.position))];
   }
   const reserved = new Set(options.reservedKeys ?? []);
   const conditionEntry = node.entries.find((entry) => entry.key === 'condition');
   const timeframeEntry = node.entries.find((entry) => entry.key === 'timeframe');
   if (conditionEntry === undefined) {
-    return [{ code: 'TH_RULE_SCHEMA', message: "the detection has no 'condition'", location: formatPosition(node.position) }];
+    return [located('TH_RULE_SCHEMA', "the detection has no 'condition'", formatPosition(node.position))];
   }
 
   // The condition: a string or a list of strings.
@@ -166,11 +191,11 @@ export function compileDetectionSection(section: SigmaNode | Readonly<Record<str
   const conditionValue = conditionEntry.value;
   const candidates = conditionValue.kind === 'seq' ? conditionValue.items : [conditionValue];
   if (candidates.length === 0) {
-    return [{ code: 'TH_RULE_SCHEMA', message: "'condition' is an empty list", location: formatPosition(conditionValue.position) }];
+    return [located('TH_RULE_SCHEMA', "'condition' is an empty list", formatPosition(conditionValue.position))];
   }
   for (const candidate of candidates) {
     if (candidate.kind !== 'scalar' || typeof candidate.value !== 'string') {
-      errors.push({ code: 'TH_RULE_SCHEMA', message: "'condition' must be a string or a list of strings", location: formatPosition(candidate.position) });
+      errors.push(located('TH_RULE_SCHEMA', "'condition' must be a string or a list of strings", formatPosition(candidate.position)));
     } else {
       conditionNodes.push(candidate);
     }
@@ -185,23 +210,15 @@ export function compileDetectionSection(section: SigmaNode | Readonly<Record<str
       parsed.push({ ast: result.ast, node: conditionNode });
     } else if (result.kind === 'aggregation') {
       const timeframe = timeframeEntry !== undefined && timeframeEntry.value.kind === 'scalar' ? ` (with timeframe: ${String(timeframeEntry.value.value)})` : '';
-      errors.push({
-        code: 'TH_RULE_DEPRECATED_AGGREGATION',
-        message: `the condition uses the Sigma 1.0 aggregation '${result.aggregation ?? ''}'${timeframe}, which this engine does not run. ${aggregationAdvice(result.aggregation ?? '')}`,
-        location: formatPosition(positionWithin(conditionNode, result.offset)),
-      });
+      errors.push(located('TH_RULE_DEPRECATED_AGGREGATION', `the condition uses the Sigma 1.0 aggregation '${result.aggregation ?? ''}'${timeframe}, which this engine does not run. ${aggregationAdvice(result.aggregation ?? '')}`, formatPosition(positionWithin(conditionNode, result.offset))));
     } else {
-      errors.push({ code: 'TH_RULE_CONDITION', message: `${result.message} in condition '${text}'`, location: formatPosition(positionWithin(conditionNode, result.offset)) });
+      errors.push(located('TH_RULE_CONDITION', `${result.message} in condition '${text}'`, formatPosition(positionWithin(conditionNode, result.offset))));
     }
   }
   if (errors.some((error) => error.code === 'TH_RULE_DEPRECATED_AGGREGATION')) return errors;
   if (timeframeEntry !== undefined) {
     const value = timeframeEntry.value.kind === 'scalar' ? String(timeframeEntry.value.value) : '...';
-    return [{
-      code: 'TH_RULE_DEPRECATED_AGGREGATION',
-      message: `'timeframe: ${value}' in the detection is the Sigma 1.0 aggregation syntax, which this engine does not run: events that must occur together within a time window are a correlation rule in Sigma 2 (a \`correlation:\` document with type: temporal, event_count or value_count and timespan: ${value})`,
-      location: formatPosition(timeframeEntry.keyPosition),
-    }];
+    return [located('TH_RULE_DEPRECATED_AGGREGATION', `'timeframe: ${value}' in the detection is the Sigma 1.0 aggregation syntax, which this engine does not run: events that must occur together within a time window are a correlation rule in Sigma 2 (a \`correlation:\` document with type: temporal, event_count or value_count and timespan: ${value})`, formatPosition(timeframeEntry.keyPosition))];
   }
 
   // Search identifiers, in the order written.
@@ -228,11 +245,7 @@ export function compileDetectionSection(section: SigmaNode | Readonly<Record<str
     switch (ast.kind) {
       case 'identifier': {
         if (!identifiers.has(ast.name)) {
-          errors.push({
-            code: 'TH_RULE_IDENTIFIER',
-            message: `the condition names '${ast.name}', which the detection does not define${order.length > 0 ? ` (defined: ${order.join(', ')})` : ''}`,
-            location: formatPosition(positionWithin(conditionNode, ast.offset)),
-          });
+          errors.push(located('TH_RULE_IDENTIFIER', `the condition names '${ast.name}', which the detection does not define${order.length > 0 ? ` (defined: ${order.join(', ')})` : ''}`, formatPosition(positionWithin(conditionNode, ast.offset))));
           return undefined;
         }
         return identifiers.get(ast.name);
@@ -242,36 +255,28 @@ export function compileDetectionSection(section: SigmaNode | Readonly<Record<str
           ? order.filter((name) => !name.startsWith('_'))
           : order.filter((name) => patternRegExp(ast.pattern).test(name));
         if (names.length === 0) {
-          errors.push({
-            code: 'TH_RULE_IDENTIFIER',
-            message: ast.pattern === 'them'
+          errors.push(located('TH_RULE_IDENTIFIER', ast.pattern === 'them'
               ? "'them' refers to no search identifier (identifiers starting with '_' are left out)"
-              : `the pattern '${ast.pattern}' matches no search identifier${order.length > 0 ? ` (defined: ${order.join(', ')})` : ''}`,
-            location: formatPosition(positionWithin(conditionNode, ast.offset)),
-          });
+              : `the pattern '${ast.pattern}' matches no search identifier${order.length > 0 ? ` (defined: ${order.join(', ')})` : ''}`, formatPosition(positionWithin(conditionNode, ast.offset))));
           return undefined;
         }
         const parts = names.map((name) => identifiers.get(name));
         if (parts.some((part) => part === undefined)) return undefined;
         const compiled = parts as Compiled[];
-        return ast.quantifier === 'all'
-          ? { test: and(compiled.map((c) => c.test)), constraint: constrainAll(compiled.map((c) => c.constraint)), substrings: substringsAll(compiled.map((c) => c.substrings)) }
-          : { test: or(compiled.map((c) => c.test)), constraint: constrainAny(compiled.map((c) => c.constraint)), substrings: substringsAny(compiled.map((c) => c.substrings)) };
+        return ast.quantifier === 'all' ? allOf(compiled) : anyOf(compiled);
       }
       case 'not': {
         const operand = resolve(ast.operand, conditionNode);
         if (operand === undefined) return undefined;
         const inner = operand.test;
-        return { test: (record) => !inner(record), constraint: NO_CONSTRAINT, substrings: NO_SUBSTRINGS };
+        return { test: (record) => !inner(record), constraint: NO_CONSTRAINT, substrings: NO_SUBSTRINGS, cidrs: NO_CIDRS };
       }
       case 'and':
       case 'or': {
         const operands = ast.operands.map((operand) => resolve(operand, conditionNode));
         if (operands.some((operand) => operand === undefined)) return undefined;
         const compiled = operands as Compiled[];
-        return ast.kind === 'and'
-          ? { test: and(compiled.map((c) => c.test)), constraint: constrainAll(compiled.map((c) => c.constraint)), substrings: substringsAll(compiled.map((c) => c.substrings)) }
-          : { test: or(compiled.map((c) => c.test)), constraint: constrainAny(compiled.map((c) => c.constraint)), substrings: substringsAny(compiled.map((c) => c.substrings)) };
+        return ast.kind === 'and' ? allOf(compiled) : anyOf(compiled);
       }
     }
   };
@@ -281,11 +286,9 @@ export function compileDetectionSection(section: SigmaNode | Readonly<Record<str
     if (compiled !== undefined) conditions.push(compiled);
   }
   if (errors.length > 0 || conditions.length === 0) {
-    return errors.length > 0 ? errors : [{ code: 'TH_RULE_SCHEMA', message: 'the detection has no usable condition', location: formatPosition(conditionEntry.keyPosition) }];
+    return errors.length > 0 ? errors : [located('TH_RULE_SCHEMA', 'the detection has no usable condition', formatPosition(conditionEntry.keyPosition))];
   }
-  const test = or(conditions.map((c) => c.test));
-  const requiredValues = constrainAny(conditions.map((c) => c.constraint));
-  const requiredSubstrings = substringsAny(conditions.map((c) => c.substrings));
+  const { test, constraint: requiredValues, substrings: requiredSubstrings, cidrs: requiredCidrs } = anyOf(conditions);
   const match = (record: LogRecord): boolean => {
     try {
       return test(record);
@@ -293,5 +296,5 @@ export function compileDetectionSection(section: SigmaNode | Readonly<Record<str
       return false;
     }
   };
-  return { match, requiredValues, requiredSubstrings };
+  return { match, requiredValues, requiredSubstrings, requiredCidrs };
 }

@@ -1,6 +1,7 @@
 /**
  * One detection item, `field|modifiers: value(s)` (or a keyword list), compiled into a record
- * predicate plus the constraint it puts on required values.
+ * predicate plus the promises it makes about matching records: required values, substrings
+ * and networks (src/sigma/required-values.ts, required-substrings.ts, required-cidrs.ts).
  *
  * Values in a list are OR-linked (AND with `|all`). `neq` negates the whole item: the field is
  * different from every listed value (a missing field counts as different). `null` matches a
@@ -22,6 +23,8 @@ import { formatPosition } from './parse.ts';
 import { expandPlaceholders } from './placeholders.ts';
 import { SigmaProblem } from './problem.ts';
 import { compileSigmaRegExp } from './regex.ts';
+import { itemCidrs, NO_CIDRS } from './required-cidrs.ts';
+import type { CidrConstraint } from './required-cidrs.ts';
 import { itemSubstrings, NO_SUBSTRINGS, patternLiteral, regexLiteral } from './required-substrings.ts';
 import type { SubstringConstraint } from './required-substrings.ts';
 import { constrainAll, NO_CONSTRAINT } from './required-values.ts';
@@ -40,6 +43,8 @@ export interface CompiledItem {
   readonly constraint: Constraint;
   /** See src/sigma/required-substrings.ts. */
   readonly substrings: SubstringConstraint;
+  /** See src/sigma/required-cidrs.ts. */
+  readonly cidrs: CidrConstraint;
 }
 
 export interface ItemContext {
@@ -240,7 +245,7 @@ export function compileDetectionItem(key: string | undefined, keyPosition: Sourc
     }
     const path = compileFieldPath(field);
     const isNull: RecordPredicate = (record) => someTerminal(record, path, isNullTerminal);
-    return { test: plan.neq ? (record) => !isNull(record) : isNull, constraint: NO_CONSTRAINT, substrings: NO_SUBSTRINGS };
+    return { test: plan.neq ? (record) => !isNull(record) : isNull, constraint: NO_CONSTRAINT, substrings: NO_SUBSTRINGS, cidrs: NO_CIDRS };
   }
   const values = nodes as (SigmaScalarNode & { value: Scalar })[];
   const path = compileFieldPath(field);
@@ -251,17 +256,18 @@ export function compileDetectionItem(key: string | undefined, keyPosition: Sourc
     const value = (values[0] as SigmaScalarNode).value;
     if (typeof value !== 'boolean') return report(ctx, 'TH_RULE_VALUE', `${label}: exists takes true or false`, (values[0] as SigmaScalarNode).position);
     const exists: RecordPredicate = (record) => someTerminal(record, path, existsTerminal);
-    return { test: value ? exists : (record) => !exists(record), constraint: NO_CONSTRAINT, substrings: NO_SUBSTRINGS };
+    return { test: value ? exists : (record) => !exists(record), constraint: NO_CONSTRAINT, substrings: NO_SUBSTRINGS, cidrs: NO_CIDRS };
   }
 
   // Per value: a scalar test (most kinds) or a record predicate (fieldref), for plain
-  // equality the lowercased values it admits, and the literals one of which it requires
-  // (string patterns without encodings, and regular expressions).
+  // equality the lowercased values it admits, the literals one of which it requires
+  // (string patterns without encodings, and regular expressions), and for cidr its networks.
   const scalarTests: ScalarTest[] = [];
   const recordTests: RecordPredicate[] = [];
   const allPatterns: SigmaPattern[] = [];
   const admitted: (ReadonlySet<string> | undefined)[] = [];
   const literalsPerValue: (readonly RequiredLiteral[] | undefined)[] = [];
+  const networksPerValue: (readonly CidrNetwork[])[] = [];
   const shapesOnly = plan.transforms.every((transform) => transform === 'contains' || transform === 'startswith' || transform === 'endswith');
   for (const node of values) {
     try {
@@ -296,6 +302,7 @@ export function compileDetectionItem(key: string | undefined, keyPosition: Sourc
             networks.push(network);
           }
           scalarTests.push(cidrTest(networks));
+          networksPerValue.push(networks);
           break;
         }
         case 'numeric':
@@ -343,5 +350,6 @@ export function compileDetectionItem(key: string | undefined, keyPosition: Sourc
   const substrings = plan.neq || keyword || (plan.kind !== 'string' && plan.kind !== 're') || literalsPerValue.length !== values.length
     ? NO_SUBSTRINGS
     : itemSubstrings(field, literalsPerValue, plan.all);
-  return { test: plan.neq ? (record) => !positive(record) : positive, constraint, substrings };
+  const cidrs = plan.kind === 'cidr' && !plan.neq && !keyword ? itemCidrs(field, networksPerValue, plan.all) : NO_CIDRS;
+  return { test: plan.neq ? (record) => !positive(record) : positive, constraint, substrings, cidrs };
 }

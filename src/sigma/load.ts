@@ -4,6 +4,7 @@
  * correlations and filters are handed on as located raw documents. A document that fails gives
  * located errors and every other document still loads. Nothing here throws.
  */
+import { located } from '../core/errors.ts';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LocatedError } from '../core/errors.ts';
@@ -31,6 +32,7 @@ function compileRuleDocument(tree: SigmaMapNode, value: Readonly<Record<string, 
     match: compiled.match,
     requiredValues: compiled.requiredValues,
     requiredSubstrings: compiled.requiredSubstrings,
+    requiredCidrs: compiled.requiredCidrs,
     fields,
     source: value,
   };
@@ -43,7 +45,7 @@ export function loadRuleText(text: string, file: string, options: CompileOptions
   try {
     parsed = parseYamlFile(text, file);
   } catch (error) {
-    result.errors.push({ code: 'TH_RULE_YAML', message: `cannot parse YAML: ${String(error)}`, location: `${file}:1:1` });
+    result.errors.push(located('TH_RULE_YAML', `cannot parse YAML: ${String(error)}`, `${file}:1:1`));
     return result;
   }
   result.errors.push(...parsed.errors);
@@ -52,17 +54,13 @@ export function loadRuleText(text: string, file: string, options: CompileOptions
     if (tree === null) continue;
     try {
       if (tree.kind !== 'map') {
-        result.errors.push({ code: 'TH_RULE_SCHEMA', message: 'a Sigma document must be a mapping (title, id, logsource, detection...)', location: formatPosition(tree.position) });
+        result.errors.push(located('TH_RULE_SCHEMA', 'a Sigma document must be a mapping (title, id, logsource, detection...)', formatPosition(tree.position)));
         continue;
       }
       const value = document.value as Readonly<Record<string, unknown>>;
       if (mapEntry(tree, 'action') !== undefined) {
         const entry = mapEntry(tree, 'action');
-        result.errors.push({
-          code: 'TH_RULE_UNSUPPORTED',
-          message: "Sigma 1.0 rule collections ('action: global', 'reset', 'repeat') are not supported: write each rule as a complete document",
-          location: formatPosition(entry ? entry.keyPosition : tree.position),
-        });
+        result.errors.push(located('TH_RULE_UNSUPPORTED', "Sigma 1.0 rule collections ('action: global', 'reset', 'repeat') are not supported: write each rule as a complete document", formatPosition(entry ? entry.keyPosition : tree.position)));
         continue;
       }
       const kind = mapEntry(tree, 'correlation') !== undefined ? 'correlation' : mapEntry(tree, 'filter') !== undefined ? 'filter' : undefined;
@@ -72,18 +70,14 @@ export function loadRuleText(text: string, file: string, options: CompileOptions
         continue;
       }
       if (mapEntry(tree, 'detection') === undefined) {
-        result.errors.push({
-          code: 'TH_RULE_SCHEMA',
-          message: "the document has no 'detection', 'correlation' or 'filter' section",
-          location: formatPosition(tree.position),
-        });
+        result.errors.push(located('TH_RULE_SCHEMA', "the document has no 'detection', 'correlation' or 'filter' section", formatPosition(tree.position)));
         continue;
       }
       const rule = compileRuleDocument(tree, value, file, options, result.errors);
       if (rule !== undefined) result.rules.push(rule);
     } catch (error) {
       // A bug must not take the other documents down with it.
-      result.errors.push({ code: 'TH_RULE_SCHEMA', message: `internal error while compiling this document: ${error instanceof Error ? error.message : String(error)}`, location: formatPosition(tree.position) });
+      result.errors.push(located('TH_RULE_SCHEMA', `internal error while compiling this document: ${error instanceof Error ? error.message : String(error)}`, formatPosition(tree.position)));
     }
   }
   return result;
@@ -99,7 +93,7 @@ function byCodeUnits(a: string, b: string): number {
 }
 
 function readError(error: unknown, what: string, location: string): LocatedError {
-  return { code: 'TH_RULE_READ', message: `cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, location };
+  return located('TH_RULE_READ', `cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, location);
 }
 
 async function collectFiles(path: string, files: string[], errors: LocatedError[], visited: Set<string>, named: boolean): Promise<void> {

@@ -46,14 +46,17 @@
  * - OR (a list of maps, `1 of`, `or`, a list of conditions): only fields constrained in every
  *   branch, with the literal lists concatenated.
  * - `not` constrains nothing.
+ * (AND and OR are the shared combinations of src/sigma/field-constraints.ts.)
  */
+import { allFields, anyFields } from './field-constraints.ts';
+import type { FieldConstraints } from './field-constraints.ts';
 import { compileFieldPath, someScalar, someTerminal } from './field-path.ts';
 import type { RequiredLiteral } from './types.ts';
 import type { PatternToken } from './wildcard.ts';
 
 export type { RequiredLiteral } from './types.ts';
 
-export type SubstringConstraint = ReadonlyMap<string, readonly RequiredLiteral[]>;
+export type SubstringConstraint = FieldConstraints<readonly RequiredLiteral[]>;
 
 export const NO_SUBSTRINGS: SubstringConstraint = new Map();
 
@@ -68,20 +71,11 @@ function shortest(literals: readonly RequiredLiteral[]): number {
 
 /** Constraints of a conjunction: per field, the list whose shortest literal is longest (then the shorter list). */
 export function substringsAll(constraints: readonly SubstringConstraint[]): SubstringConstraint {
-  const out = new Map<string, readonly RequiredLiteral[]>();
-  for (const constraint of constraints) {
-    for (const [field, literals] of constraint) {
-      const current = out.get(field);
-      if (current === undefined) {
-        out.set(field, literals);
-        continue;
-      }
-      const a = shortest(literals);
-      const b = shortest(current);
-      if (a > b || (a === b && literals.length < current.length)) out.set(field, literals);
-    }
-  }
-  return out;
+  return allFields(constraints, (candidate, kept) => {
+    const a = shortest(candidate);
+    const b = shortest(kept);
+    return a > b || (a === b && candidate.length < kept.length);
+  });
 }
 
 function literalKey(literal: RequiredLiteral): string {
@@ -105,19 +99,7 @@ export function concatLiterals(lists: readonly (readonly RequiredLiteral[])[]): 
 
 /** Constraints of a disjunction: fields constrained in every branch, lists concatenated. */
 export function substringsAny(constraints: readonly SubstringConstraint[]): SubstringConstraint {
-  const first = constraints[0];
-  if (first === undefined) return NO_SUBSTRINGS;
-  const out = new Map<string, readonly RequiredLiteral[]>();
-  for (const field of first.keys()) {
-    const lists: (readonly RequiredLiteral[])[] = [];
-    for (const constraint of constraints) {
-      const list = constraint.get(field);
-      if (list === undefined) break;
-      lists.push(list);
-    }
-    if (lists.length === constraints.length) out.set(field, concatLiterals(lists));
-  }
-  return out;
+  return anyFields(constraints, concatLiterals);
 }
 
 /**

@@ -14,40 +14,28 @@
  * - A list of maps, a value list, `1 of`, `or`, a list of conditions: only fields constrained
  *   in every branch, with the union of their sets.
  * - `not` constrains nothing.
+ * (AND and OR are the shared combinations of src/sigma/field-constraints.ts.)
  */
+import { allFields, anyFields } from './field-constraints.ts';
+import type { FieldConstraints } from './field-constraints.ts';
 import { compileFieldPath, someScalar, someTerminal } from './field-path.ts';
 
-export type Constraint = ReadonlyMap<string, ReadonlySet<string>>;
+export type Constraint = FieldConstraints<ReadonlySet<string>>;
 
 export const NO_CONSTRAINT: Constraint = new Map();
 
-/** Constraints of a conjunction. */
+/** Constraints of a conjunction: per field, the smallest set. */
 export function constrainAll(constraints: readonly Constraint[]): Constraint {
-  const out = new Map<string, ReadonlySet<string>>();
-  for (const constraint of constraints) {
-    for (const [field, values] of constraint) {
-      const current = out.get(field);
-      if (current === undefined || values.size < current.size) out.set(field, values);
-    }
-  }
-  return out;
+  return allFields(constraints, (candidate, kept) => candidate.size < kept.size);
 }
 
-/** Constraints of a disjunction. */
+/** Constraints of a disjunction: fields constrained in every branch, with the union of their sets. */
 export function constrainAny(constraints: readonly Constraint[]): Constraint {
-  const first = constraints[0];
-  if (first === undefined) return NO_CONSTRAINT;
-  const out = new Map<string, ReadonlySet<string>>();
-  for (const [field, values] of first) {
-    let union: Set<string> | undefined = new Set(values);
-    for (let i = 1; i < constraints.length && union !== undefined; i++) {
-      const other = (constraints[i] as Constraint).get(field);
-      if (other === undefined) union = undefined;
-      else for (const value of other) union.add(value);
-    }
-    if (union !== undefined) out.set(field, union);
-  }
-  return out;
+  return anyFields(constraints, (sets) => {
+    const union = new Set<string>();
+    for (const set of sets) for (const value of set) union.add(value);
+    return union;
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { LocatedError } from '../core/errors.ts';
 import type { LogRecord } from '../core/envelope.ts';
 import type { SigmaLevel } from '../core/levels.ts';
+import type { CidrNetwork } from './cidr.ts';
 
 export interface SigmaLogSource {
   product?: string;
@@ -68,6 +69,13 @@ export interface CompiledDetectionRule extends SigmaDocumentMeta {
    * exact meaning (case folding) and the derivation; the engine's raw pre-filter uses it.
    */
   requiredSubstrings: ReadonlyMap<string, readonly RequiredLiteral[]>;
+  /**
+   * For fields of which some string value every matching record must hold inside one of the
+   * listed networks (`|cidr` selections the condition requires): the field path to the
+   * networks. Empty when the condition promises nothing. See src/sigma/required-cidrs.ts for
+   * the derivation; the flow-log pre-filter uses it.
+   */
+  requiredCidrs: ReadonlyMap<string, readonly CidrNetwork[]>;
   /** Sigma `fields`, if any: fields to surface in the alert. */
   fields: string[];
   /** The parsed YAML document, for tooling (lint, navigator) and for correlation documents. */

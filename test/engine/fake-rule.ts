@@ -1,4 +1,5 @@
 import type { CompiledDetectionRule } from '../../src/sigma/types.ts';
+import type { CidrNetwork } from '../../src/sigma/cidr.ts';
 import type { SigmaLevel } from '../../src/core/levels.ts';
 import type { LogRecord } from '../../src/core/envelope.ts';
 import type { Envelope } from '../../src/core/envelope.ts';
@@ -13,6 +14,7 @@ export function fakeRule(options: {
   tags?: string[];
   requiredValues?: Record<string, string[]>;
   requiredSubstrings?: Record<string, Array<{ text: string; caseSensitive: boolean }>>;
+  requiredCidrs?: Record<string, CidrNetwork[]>;
   match: (record: LogRecord) => boolean;
 }): CompiledDetectionRule {
   return {
@@ -29,6 +31,7 @@ export function fakeRule(options: {
     match: options.match,
     requiredValues: new Map(Object.entries(options.requiredValues ?? {}).map(([field, values]) => [field, new Set(values)])),
     requiredSubstrings: new Map(Object.entries(options.requiredSubstrings ?? {})),
+    requiredCidrs: new Map(Object.entries(options.requiredCidrs ?? {})),
     fields: [],
     source: {},
   };

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6, parseNetwork } from '../../src/intel/ip-address.ts';
+import { parseIPv4 } from '../../src/core/ipv4.ts';
+import { formatIPv4, formatIPv6, parseIPv6, parseNetwork } from '../../src/intel/ip-address.ts';
 
 test('IPv4: strict dotted quads', () => {
   assert.equal(parseIPv4('0.0.0.0'), 0);

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IPv4RangeIndex, IPv6RangeIndex } from '../../src/intel/ip-index.ts';
-import { parseIPv4, parseIPv6, parseNetwork } from '../../src/intel/ip-address.ts';
+import { parseIPv4 } from '../../src/core/ipv4.ts';
+import { parseIPv6, parseNetwork } from '../../src/intel/ip-address.ts';
 
 function v4Index(cidrs: string[]): IPv4RangeIndex {
   const nets = cidrs.map((c) => {

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cidrContains, parseCidr, parseIPv4, parseIPv6Into } from '../../src/sigma/cidr.ts';
+import { parseIPv4 } from '../../src/core/ipv4.ts';
+import { cidrContains, parseCidr, parseIPv6Into } from '../../src/sigma/cidr.ts';
 import { parseCondition } from '../../src/sigma/condition.ts';
 import type { ConditionNode } from '../../src/sigma/condition.ts';
 import { base64offset, utf16, windash } from '../../src/sigma/encoding.ts';

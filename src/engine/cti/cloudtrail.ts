@@ -16,7 +16,7 @@ import { levelOfRank, levelRank } from '../../core/levels.ts';
 import { MAX_BUCKET_EVENT_IDS, TimeBuckets, type Bucket, type TimeBucketsOptions } from './buckets.ts';
 import type { IntelIndex } from '../../intel/intel-index.ts';
 import type { Indicator } from '../../intel/indicator.ts';
-import { parseIPv4 } from '../../intel/ip-address.ts';
+import { parseIPv4 } from '../../core/ipv4.ts';
 
 interface CallBucketState {
   cti: AlertCti;

@@ -38,7 +38,8 @@ import type { FlowHeader } from '../../formats/vpcflow/fields.ts';
 import type { FlowLineView } from '../../formats/vpcflow/line-scan.ts';
 import type { IntelIndex } from '../../intel/intel-index.ts';
 import type { Indicator } from '../../intel/indicator.ts';
-import { parseIPv4, parseNetwork } from '../../intel/ip-address.ts';
+import { parseIPv4 } from '../../core/ipv4.ts';
+import { parseNetwork } from '../../intel/ip-address.ts';
 
 export interface FlowCtiOptions extends AlertOptions, TimeBucketsOptions {
   /** Bytes sent toward an indicator, per bucket, that make accepted ingress high. */

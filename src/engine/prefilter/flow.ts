@@ -6,20 +6,17 @@
  * which keeps record building to the few lines that may match.
  *
  * A rule with no required value on a top-level field gives no prefilter: then every line may
- * match (compileFlowPrefilter returns undefined) and records are built for all.
+ * match (FlowPrefilter.compile returns undefined) and records are built for all.
  *
- * A rule's `field|cidr` selections that its condition requires (cidrConstraints) narrow it
- * further: a line whose column holds an IPv4 address outside all of those networks cannot
- * match either (`dstaddr|cidr: 10.0.0.0/8` in a rule pinning `dstport: 22` leaves out the SSH
- * connections our hosts open to the internet, by far the most common port-22 lines).
+ * A rule's required networks (src/sigma/required-cidrs.ts: the `field|cidr` selections its
+ * condition requires) narrow it further: a line whose column holds an IPv4 address outside all
+ * of a field's networks cannot match either (`dstaddr|cidr: 10.0.0.0/8` in a rule pinning
+ * `dstport: 22` leaves out the SSH connections our hosts open to the internet, by far the most
+ * common port-22 lines).
  */
-import { parseCidr } from '../../sigma/cidr.ts';
-import { parseCondition, type ConditionNode } from '../../sigma/condition.ts';
-import { parseFieldKey } from '../../sigma/modifiers.ts';
 import type { CompiledDetectionRule } from '../../sigma/types.ts';
 import type { FlowHeader } from '../../formats/vpcflow/fields.ts';
 import type { FlowLineView } from '../../formats/vpcflow/line-scan.ts';
-import { isJsonObject } from '../../core/json-object.ts';
 
 type LineTest = (view: FlowLineView) => boolean;
 
@@ -28,57 +25,25 @@ interface FieldConstraint {
   values: ReadonlySet<string>;
 }
 
-/** A top-level field whose value must lie in one of these IPv4 ranges ([start, end] pairs) or IPv6 networks. */
-export interface CidrConstraint {
+/** A top-level field whose value, when it is an IPv4 address, must lie in one of these ranges. */
+interface CidrConstraint {
   field: string;
   /** Inclusive [start, end] of each IPv4 network, as unsigned 32-bit integers. */
   v4: readonly number[];
 }
 
 /**
- * The `field|cidr` selections every record a rule matches satisfies, read from the rule's
- * detection: search identifiers the condition requires (an identifier, or an operand of a
- * top-level `and`, never under `not`, `or` or `of`), each a map (all its keys hold) whose key is
- * exactly `field|cidr` (no other modifier) on a top-level field, with one network or a list of
- * them (any one holds). Anything else gives nothing: this only ever under-constrains.
+ * The rule's required networks on top-level fields, as IPv4 ranges. IPv6 networks never hold
+ * a dotted quad: only the IPv4 ones can admit an IPv4 address (an IPv6-only list still
+ * constrains: no IPv4 address lies in it).
  */
-export function cidrConstraints(rule: Pick<CompiledDetectionRule, 'source'>): CidrConstraint[] {
-  const detection = rule.source.detection;
-  if (!isJsonObject(detection)) return [];
-  let condition = detection.condition;
-  if (Array.isArray(condition) && condition.length === 1) condition = condition[0];
-  if (typeof condition !== 'string') return [];
-  const parsed = parseCondition(condition);
-  if (!parsed.ok) return [];
-  const required: string[] = [];
-  const collect = (node: ConditionNode): void => {
-    if (node.kind === 'identifier') required.push(node.name);
-    else if (node.kind === 'and') for (const operand of node.operands) collect(operand);
-  };
-  collect(parsed.ast);
+function cidrConstraints(rule: CompiledDetectionRule): CidrConstraint[] {
   const out: CidrConstraint[] = [];
-  for (const name of required) {
-    if (name === 'condition' || !Object.hasOwn(detection, name)) continue;
-    const search = detection[name];
-    if (!isJsonObject(search)) continue;
-    for (const [key, value] of Object.entries(search)) {
-      const { field, modifiers } = parseFieldKey(key);
-      if (modifiers.length !== 1 || modifiers[0] !== 'cidr' || field === '' || field.includes('.')) continue;
-      const texts = Array.isArray(value) ? value : [value];
-      if (texts.length === 0 || !texts.every((text): text is string => typeof text === 'string')) continue;
-      const v4: number[] = [];
-      let ok = true;
-      for (const text of texts) {
-        const network = parseCidr(text);
-        if (network === undefined) {
-          ok = false;
-          break;
-        }
-        // IPv6 networks never hold a dotted quad: only the IPv4 ones can admit an IPv4 address.
-        if (network.family === 4) v4.push(network.v4, network.v4 + 2 ** (32 - network.prefix) - 1);
-      }
-      if (ok) out.push({ field, v4 });
-    }
+  for (const [field, networks] of rule.requiredCidrs) {
+    if (field === '' || field.includes('.')) continue;
+    const v4: number[] = [];
+    for (const network of networks) if (network.family === 4) v4.push(network.v4, network.v4 + 2 ** (32 - network.prefix) - 1);
+    out.push({ field, v4 });
   }
   return out;
 }

@@ -58,33 +58,6 @@ test('a plain indicator list among the inputs is skipped, not an error; other te
   assert.deepEqual(script.errors.map((e) => e.code), ['TH_INPUT_FORMAT']);
 });
 
-test('cidrConstraints: the |cidr selections the condition requires, nothing under not, or, of', async () => {
-  const { cidrConstraints } = await import('../../../src/engine/prefilter/flow.ts');
-  const rule = (detection: Record<string, unknown>): { source: Record<string, unknown> } => ({ source: { detection } });
-  const ranges = (list: string[][]): number[] => list.flatMap(([a, b]) => [a, b].map((ip) => (ip as string).split('.').reduce((v, o) => v * 256 + Number(o), 0)));
-  assert.deepEqual(cidrConstraints(rule({ sel: { action: 'ACCEPT' }, priv: { 'dstaddr|cidr': ['10.0.0.0/8', '192.168.0.0/16', '2001:db8::/32'] }, condition: 'sel and priv' })), [
-    { field: 'dstaddr', v4: ranges([['10.0.0.0', '10.255.255.255'], ['192.168.0.0', '192.168.255.255']]) },
-  ]);
-  assert.deepEqual(cidrConstraints(rule({ one: { 'srcaddr|cidr': '198.51.100.7', 'dstaddr|cidr': '10.1.2.3/16' }, condition: ['one'] })), [
-    { field: 'srcaddr', v4: ranges([['198.51.100.7', '198.51.100.7']]) },
-    { field: 'dstaddr', v4: ranges([['10.1.0.0', '10.1.255.255']]) },
-  ]);
-  const none = [
-    { priv: { 'dstaddr|cidr': '10.0.0.0/8' }, sel: { action: 'ACCEPT' }, condition: 'sel and not priv' },
-    { priv: { 'dstaddr|cidr': '10.0.0.0/8' }, sel: { action: 'ACCEPT' }, condition: 'sel or priv' },
-    { priv: { 'dstaddr|cidr': '10.0.0.0/8' }, condition: '1 of priv*' },
-    { priv: [{ 'dstaddr|cidr': '10.0.0.0/8' }, { action: 'ACCEPT' }], condition: 'priv' },
-    { priv: { 'dstaddr|cidr|all': ['10.0.0.0/8', '10.1.0.0/16'] }, condition: 'priv' },
-    { priv: { 'dstaddr|cidr|expand': '%nets%' }, condition: 'priv' },
-    { priv: { 'dstaddr|cidr': 'not-a-network' }, condition: 'priv' },
-    { priv: { 'dstaddr|cidr': '10.0.0.0/8' }, condition: ['priv', 'priv'] },
-    { priv: { 'dstaddr|cidr': '10.0.0.0/8' }, condition: 'priv | count() > 5' },
-  ];
-  for (const detection of none) assert.deepEqual(cidrConstraints(rule(detection)), [], JSON.stringify(detection));
-  // An IPv6-only list still constrains: no IPv4 address lies in it.
-  assert.deepEqual(cidrConstraints(rule({ v6: { 'dstaddr|cidr': '2001:db8::/32' }, condition: 'v6' })), [{ field: 'dstaddr', v4: [] }]);
-});
-
 test('the prefilter drops lines whose address lies outside every network a rule requires', async () => {
   const { rules } = await loadRuleSet({ paths: [RULES] });
   const prefilter = FlowPrefilter.compile(rules);
