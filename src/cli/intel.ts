@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { formatLocatedError, type LocatedError } from '../core/errors.ts';
+import { formatLocatedError, located, type LocatedError } from '../core/errors.ts';
 import { Diagnostics } from './diagnostics.ts';
 import { EXIT } from './exit-codes.ts';
 import { DEFAULT_MAX_AGE, loadCtiFeeds, parseMaxAge, type FeedReport } from './intel-feeds.ts';
@@ -44,7 +44,7 @@ export function intelCommand(setExitCode: (code: number) => void): Command {
       const diagnostics = new Diagnostics({ quiet: false });
       const maxAgeMs = parseMaxAge(flags.ctiMaxAge);
       if (maxAgeMs === undefined) {
-        diagnostics.error({ code: 'TH_CONFIG', message: `--cti-max-age ${JSON.stringify(flags.ctiMaxAge)} is not a duration like 30d, or unbounded`, location: '--cti-max-age' });
+        diagnostics.error(located('TH_CONFIG', `--cti-max-age ${JSON.stringify(flags.ctiMaxAge)} is not a duration like 30d, or unbounded`, '--cti-max-age'));
         setExitCode(EXIT.RULE_OR_CONFIG_ERROR);
         return;
       }

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { DEFAULT_RULES_DIR, loadRuleSet } from '../pack/rule-set.ts';
+import { DEFAULT_RULES_DIR, inapplicableRuleWarnings, loadRuleSet } from '../pack/rule-set.ts';
 import { checkRuleConventions } from '../pack/rule-conventions.ts';
 import { runRuleTests } from '../pack/rule-tests.ts';
 import { attackTagsToIds } from '../attack/techniques.ts';
@@ -61,7 +61,11 @@ export function rulesCommand(setExitCode: (code: number) => void): Command {
       const errors = [...ruleSet.errors, ...ruleSet.warnings];
       for (const rule of [...ruleSet.rules, ...ruleSet.correlations]) errors.push(...(await checkRuleConventions(rule)));
       for (const error of errors) diagnostics.error(error);
-      process.stderr.write(`rules lint: ${ruleSet.rules.length} rules, ${ruleSet.correlations.length} correlations, ${ruleSet.filters.length} filters, ${errors.length} problems\n`);
+      // Warnings, not problems: a rule for another product (a Sigma repository's windows
+      // rules) is not wrong, it only never matches here. They leave the exit code alone.
+      const warnings = inapplicableRuleWarnings(ruleSet.rules);
+      for (const warning of warnings) diagnostics.warn(warning);
+      process.stderr.write(`rules lint: ${ruleSet.rules.length} rules, ${ruleSet.correlations.length} correlations, ${ruleSet.filters.length} filters, ${errors.length} problems, ${warnings.length} warnings\n`);
       setExitCode(errors.length > 0 ? EXIT.RULE_OR_CONFIG_ERROR : EXIT.OK);
     });
 

@@ -4,9 +4,11 @@
  * `{"Attribute": [...]}`). Attributes are read from the event and from its objects.
  *
  * Only attributes with `to_ids` true (MISP's "use for detection" flag, which is also what
- * MISP exports as STIX indicators) and not deleted are loaded. Types: `ip-src`, `ip-dst`
- * (side src / dst; CIDR values allowed), `ip-src|port`, `ip-dst|port`, `domain`, `hostname`
- * and `domain|ip` (both halves). Other types are not network indicators: skipped, counted.
+ * MISP exports as STIX indicators) and not deleted are loaded; the others are skipped,
+ * counted. Types: `ip-src`, `ip-dst` (side src / dst; CIDR values allowed), `ip-src|port`,
+ * `ip-dst|port`, `domain`, `hostname` and `domain|ip` (both halves). A `to_ids` attribute of
+ * any other type (url, md5, sha256, email-src...) is an indicator of a kind we do not match:
+ * unsupported, as in the other feed formats.
  *
  * Times: `first_seen` is the start of validity; the feed last asserted the attribute at
  * `last_seen`, else the attribute `timestamp`, else `first_seen`, else the event
@@ -80,8 +82,13 @@ export function parseMispFeed(doc: unknown, ctx: FeedContext): Indicator[] {
       const owner = eventId ?? (attr.event_id === undefined ? undefined : String(attr.event_id));
       const location = `${ctx.file}#${owner === undefined ? '' : `event-${owner}/`}attribute-${attrId}`;
       const spec = typeof attr.type === 'string' ? TYPES[attr.type] : undefined;
-      if (spec === undefined || truthy(attr.deleted) || !truthy(attr.to_ids)) {
+      if (truthy(attr.deleted) || !truthy(attr.to_ids)) {
         ctx.skip();
+        return;
+      }
+      if (spec === undefined) {
+        const value = typeof attr.value === 'string' ? `: "${attr.value.slice(0, 80)}"` : '';
+        ctx.unsupported(location, `MISP attribute type ${JSON.stringify(String(attr.type ?? '(none)'))} is not supported${value}`);
         return;
       }
       if (typeof attr.value !== 'string') {

@@ -6,6 +6,7 @@
  * for lists and CSV, `file#indicator--<uuid>` for STIX, `file#event-<id>/attribute-<uuid>`
  * for MISP, the file alone when the whole feed is unusable (TH_INTEL_FEED).
  */
+import { located } from '../core/errors.ts';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -60,7 +61,7 @@ export interface FeedStats {
   unsupported: number;
   /** Malformed lines or indicators. */
   invalid: number;
-  /** Deliberately not loaded: MISP to_ids false, deleted, non-network attributes. */
+  /** Deliberately not loaded: MISP attributes with to_ids false, or deleted. */
   skipped: number;
   /** The file's mtime (epoch ms), the age base of undated indicators without their own date. */
   fileTime?: number;
@@ -147,7 +148,7 @@ export async function loadFeeds(paths: readonly (string | FeedSource)[], options
       s.fileTime = info.mtimeMs;
       text = decodeText(bytes);
     } catch (err) {
-      push({ code: 'TH_INTEL_FEED', message: `cannot read feed: ${(err as Error).message}`, location: source.path });
+      push(located('TH_INTEL_FEED', `cannot read feed: ${(err as Error).message}`, source.path));
       continue;
     }
     const ctx: FeedContext = {
@@ -155,18 +156,18 @@ export async function loadFeeds(paths: readonly (string | FeedSource)[], options
       file: source.path,
       invalid(location, message) {
         s.invalid++;
-        push({ code: 'TH_INTEL_INDICATOR', message, location });
+        push(located('TH_INTEL_INDICATOR', message, location));
       },
       unsupported(location, message) {
         s.unsupported++;
-        if (onUnsupported === undefined) push({ code: 'TH_INTEL_INDICATOR', message, location });
-        else onUnsupported({ code: 'TH_INTEL_INDICATOR', message, location });
+        if (onUnsupported === undefined) push(located('TH_INTEL_INDICATOR', message, location));
+        else onUnsupported(located('TH_INTEL_INDICATOR', message, location));
       },
       skip() {
         s.skipped++;
       },
       fail(location, message) {
-        push({ code: 'TH_INTEL_FEED', message, location });
+        push(located('TH_INTEL_FEED', message, location));
       },
     };
     const parsed = parseFeed(text, ctx, source);
@@ -190,11 +191,7 @@ export async function loadFeeds(paths: readonly (string | FeedSource)[], options
       if (indicator.validFrom !== undefined && now < indicator.validFrom) s.pending++;
     }
     if (suppressed > 0) {
-      errors.push({
-        code: 'TH_INTEL_INDICATOR',
-        message: `${suppressed} more indicator errors in this feed not shown`,
-        location: source.path,
-      });
+      errors.push(located('TH_INTEL_INDICATOR', `${suppressed} more indicator errors in this feed not shown`, source.path));
     }
   }
   return { index: builder.build(now), stats, errors };

@@ -1,3 +1,4 @@
+import { located } from '../core/errors.ts';
 import { access, readFile } from 'node:fs/promises';
 import type { LocatedError } from '../core/errors.ts';
 import type { SigmaDocumentMeta } from '../sigma/types.ts';
@@ -48,7 +49,7 @@ export async function checkRuleConventions(rule: ConventionSubject): Promise<Loc
   const errors: LocatedError[] = [];
   const location = locationOf(rule);
   const fail = (message: string): void => {
-    errors.push({ code: 'TH_RULE_SCHEMA', message: `${rule.name ?? rule.id}: ${message}`, location });
+    errors.push(located('TH_RULE_SCHEMA', `${rule.name ?? rule.id}: ${message}`, location));
   };
   if (rule.name === undefined) fail('no name: give the rule a stable kebab-case `name`');
   else if (!KEBAB_CASE.test(rule.name)) fail(`name ${JSON.stringify(rule.name)} is not kebab-case`);
@@ -61,7 +62,7 @@ export async function checkRuleConventions(rule: ConventionSubject): Promise<Loc
   try {
     await access(testsFile);
   } catch {
-    errors.push({ code: 'TH_RULE_TEST', message: `${rule.name ?? rule.id}: no tests file ${testsFile}`, location });
+    errors.push(located('TH_RULE_TEST', `${rule.name ?? rule.id}: no tests file ${testsFile}`, location));
     return errors;
   }
   const parsed = parseRuleTests(await readFile(testsFile, 'utf8'), testsFile);

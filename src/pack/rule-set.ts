@@ -1,3 +1,4 @@
+import { located } from '../core/errors.ts';
 import { readFile } from 'node:fs/promises';
 import type { LocatedError } from '../core/errors.ts';
 import { loadRulePaths, parsePlaceholderFile } from '../sigma/index.ts';
@@ -9,6 +10,7 @@ import { formatPosition } from '../sigma/parse.ts';
 import type { CompiledDetectionRule, PlaceholderValues, RawSigmaDocument } from '../sigma/types.ts';
 import { resolveCorrelations } from '../engine/correlation/resolve.ts';
 import { resolveFilterTargets } from '../engine/match/filters.ts';
+import { sourcesOfRule } from '../sigma/log-sources.ts';
 
 /** The built-in pack, shipped beside the sources. */
 export const DEFAULT_RULES_DIR = new URL('../../rules/', import.meta.url).pathname;
@@ -41,7 +43,7 @@ async function loadVars(file: string, errors: LocatedError[]): Promise<Placehold
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    errors.push({ code: 'TH_VARS', message: `cannot read the vars file: ${(error as Error).message}`, location: file });
+    errors.push(located('TH_VARS', `cannot read the vars file: ${(error as Error).message}`, file));
     return new Map();
   }
   const parsed = parsePlaceholderFile(text, file);
@@ -52,11 +54,18 @@ async function loadVars(file: string, errors: LocatedError[]): Promise<Placehold
 /** The TH_RULE_EXPIRED notice of a filter past its `expires` date. */
 export function expiredFilterNotice(filter: CompiledFilter): LocatedError {
   const audit = [filter.owner === undefined ? '' : `owner: ${filter.owner}`, filter.reason === undefined ? '' : `reason: ${filter.reason}`].filter(Boolean).join('; ');
-  return {
-    code: 'TH_RULE_EXPIRED',
-    message: `filter ${filter.label} expired on ${filter.expires ?? '?'}${audit === '' ? '' : ` (${audit})`} and no longer applies: renew its 'expires' date or remove it`,
-    location: formatPosition(filter.position),
-  };
+  return located('TH_RULE_EXPIRED', `filter ${filter.label} expired on ${filter.expires ?? '?'}${audit === '' ? '' : ` (${audit})`} and no longer applies: renew its 'expires' date or remove it`, formatPosition(filter.position));
+}
+
+/**
+ * The warning for each detection rule whose logsource no AWS input provides (`product:
+ * windows`...): it loads, but never matches. Worded as `scan` words it, located at the rule
+ * (file:line:col).
+ */
+export function inapplicableRuleWarnings(rules: readonly CompiledDetectionRule[]): string[] {
+  return rules
+    .filter((rule) => sourcesOfRule(rule).length === 0)
+    .map((rule) => `${formatPosition(rule.position)}: rule ${rule.name ?? rule.id} has logsource ${JSON.stringify(rule.logsource)}, which no AWS input provides; it will never match`);
 }
 
 /**
@@ -78,12 +87,12 @@ export async function loadRuleSet(request: RuleSetRequest): Promise<RuleSet> {
     const location = `${rule.position.file}:${rule.position.line}:${rule.position.col}`;
     const sameId = byId.get(rule.id);
     if (sameId !== undefined) {
-      errors.push({ code: 'TH_RULE_DUPLICATE', message: `rule id ${rule.id} is already used by ${sameId.position.file}`, location });
+      errors.push(located('TH_RULE_DUPLICATE', `rule id ${rule.id} is already used by ${sameId.position.file}`, location));
       continue;
     }
     const sameName = rule.name === undefined ? undefined : byName.get(rule.name);
     if (sameName !== undefined) {
-      errors.push({ code: 'TH_RULE_DUPLICATE', message: `rule name ${rule.name} is already used by ${sameName.position.file}`, location });
+      errors.push(located('TH_RULE_DUPLICATE', `rule name ${rule.name} is already used by ${sameName.position.file}`, location));
       continue;
     }
     byId.set(rule.id, rule);
@@ -96,11 +105,11 @@ export async function loadRuleSet(request: RuleSetRequest): Promise<RuleSet> {
     const extra = await loadRulePaths(request.filterPaths, { vars });
     errors.push(...extra.errors);
     for (const rule of extra.rules) {
-      errors.push({ code: 'TH_RULE_SCHEMA', message: `--filters loads filter documents only; rule ${rule.name ?? rule.id} is left out (pass rules with --rules)`, location: formatPosition(rule.position) });
+      errors.push(located('TH_RULE_SCHEMA', `--filters loads filter documents only; rule ${rule.name ?? rule.id} is left out (pass rules with --rules)`, formatPosition(rule.position)));
     }
     for (const document of extra.otherDocuments) {
       if (document.kind === 'filter') documents.push(document);
-      else errors.push({ code: 'TH_RULE_SCHEMA', message: '--filters loads filter documents only; this correlation is left out (pass it with --rules)', location: formatPosition(document.position) });
+      else errors.push(located('TH_RULE_SCHEMA', '--filters loads filter documents only; this correlation is left out (pass it with --rules)', formatPosition(document.position)));
     }
   }
 

@@ -1,10 +1,11 @@
+import { located } from '../core/errors.ts';
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, isSeq, isMap } from 'yaml';
 import type { LocatedError } from '../core/errors.ts';
 import type { Envelope, LogRecord, LogSourceName } from '../core/envelope.ts';
 import type { Alert } from '../core/alert.ts';
 import { Detector } from '../engine/detector.ts';
-import { sourcesOfRule } from '../engine/match/rule-index.ts';
+import { sourcesOfRule } from '../sigma/log-sources.ts';
 import { resolveCorrelations } from '../engine/correlation/resolve.ts';
 import type { CorrelationRule } from '../sigma/correlation.ts';
 import type { CompiledFilter } from '../sigma/filter.ts';
@@ -55,12 +56,12 @@ export function parseRuleTests(text: string, file: string): { cases: RuleTestCas
     return `${file}:${line}:${col}`;
   };
   for (const error of document.errors) {
-    errors.push({ code: 'TH_RULE_TEST', message: `invalid YAML: ${error.message.split('\n')[0]}`, location: at(error.pos[0]) });
+    errors.push(located('TH_RULE_TEST', `invalid YAML: ${error.message.split('\n')[0]}`, at(error.pos[0])));
   }
   if (errors.length > 0) return { cases: [], errors };
   const root = document.contents;
   if (!isSeq(root)) {
-    errors.push({ code: 'TH_RULE_TEST', message: 'a tests file is a YAML list of cases', location: at(root?.range?.[0]) });
+    errors.push(located('TH_RULE_TEST', 'a tests file is a YAML list of cases', at(root?.range?.[0])));
     return { cases: [], errors };
   }
   const cases: RuleTestCase[] = [];
@@ -68,17 +69,17 @@ export function parseRuleTests(text: string, file: string): { cases: RuleTestCas
     const location = at(isMap(item) ? item.range?.[0] : undefined);
     const value: unknown = isMap(item) ? item.toJSON() : undefined;
     if (!isJsonObject(value)) {
-      errors.push({ code: 'TH_RULE_TEST', message: `case ${position + 1} is not a mapping`, location });
+      errors.push(located('TH_RULE_TEST', `case ${position + 1} is not a mapping`, location));
       return;
     }
     const expect = value.expect;
     if (expect !== 'match' && expect !== 'no-match') {
-      errors.push({ code: 'TH_RULE_TEST', message: `case ${position + 1}: expect must be match or no-match`, location });
+      errors.push(located('TH_RULE_TEST', `case ${position + 1}: expect must be match or no-match`, location));
       return;
     }
     const events = value.events !== undefined ? value.events : value.event !== undefined ? [value.event] : undefined;
     if (!Array.isArray(events) || events.length === 0 || !events.every(isJsonObject)) {
-      errors.push({ code: 'TH_RULE_TEST', message: `case ${position + 1}: needs an event (a mapping) or events (a list of mappings)`, location });
+      errors.push(located('TH_RULE_TEST', `case ${position + 1}: needs an event (a mapping) or events (a list of mappings)`, location));
       return;
     }
     cases.push({
@@ -193,11 +194,7 @@ export async function runRuleTests(rules: readonly CompiledDetectionRule[], cont
             : undefined
           : fileRules.find((candidate) => candidate.name === testCase.rule || candidate.id === testCase.rule);
       if (rule === undefined) {
-        errors.push({
-          code: 'TH_RULE_TEST',
-          message: testCase.rule === undefined ? `${ruleFile} holds several rules: name the rule the case tests (rule: <name>)` : `no rule named ${testCase.rule} in ${ruleFile}`,
-          location: testCase.location,
-        });
+        errors.push(located('TH_RULE_TEST', testCase.rule === undefined ? `${ruleFile} holds several rules: name the rule the case tests (rule: <name>)` : `no rule named ${testCase.rule} in ${ruleFile}`, testCase.location));
         continue;
       }
       outcomes.push(rule.kind === 'correlation' ? runCorrelationTestCase(rule, testCase, fullContext) : runRuleTestCase(rule, testCase));

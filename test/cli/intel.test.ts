@@ -80,6 +80,57 @@ test('intel check prints counts by kind and what was left out, per feed; exit 0 
   assert.match(listed.stderr, /^warning: .*stix\.json#indicator--00000000-0000-4000-8000-000000000207: TH_INTEL_INDICATOR .*url/m);
 });
 
+test('intel check: MISP attributes of kinds trailhound does not match count as unsupported and are listed', async () => {
+  const ts = String(Math.floor(Date.now() / 1000) - 3600);
+  const attribute = (n: number, type: string, value: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    id: String(n),
+    uuid: `d0000000-0000-4000-8000-0000000000${String(n).padStart(2, '0')}`,
+    event_id: '77',
+    type,
+    category: 'Network activity',
+    value,
+    to_ids: true,
+    deleted: false,
+    timestamp: ts,
+    ...extra,
+  });
+  const event = {
+    Event: {
+      id: '77',
+      info: 'unsupported kinds',
+      timestamp: ts,
+      Attribute: [
+        attribute(1, 'ip-dst', '198.51.100.90'),
+        attribute(2, 'url', 'http://evil.example/payload'),
+        attribute(3, 'sha256', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'),
+        attribute(4, 'email-src', 'phish@evil.example'),
+        attribute(5, 'url', 'http://evil.example/not-for-detection', { to_ids: false }),
+        attribute(6, 'ip-dst', '198.51.100.91', { deleted: true }),
+      ],
+    },
+  };
+  const feed = join(dir, 'misp-unsupported.json');
+  writeFileSync(feed, JSON.stringify(event));
+
+  const counted = await runCli(['intel', 'check', '--format', 'jsonl', feed]);
+  assert.equal(counted.code, 0, counted.stderr);
+  assert.equal(counted.stderr, '', 'unsupported is not an error');
+  const row = JSON.parse(counted.stdout) as Record<string, unknown>;
+  assert.deepEqual([row.format, row.ipv4, row.unsupported, row.skipped], ['misp', 1, 3, 2], 'url, sha256, email-src unsupported; to_ids false and deleted skipped');
+
+  const listed = await runCli(['intel', 'check', '--list-unsupported', feed]);
+  assert.equal(listed.code, 0, listed.stderr);
+  const warnings = listed.stderr.split('\n').filter((line) => line.startsWith('warning: '));
+  const at = (n: number): string => `${feed}#event-77/attribute-d0000000-0000-4000-8000-0000000000${String(n).padStart(2, '0')}: TH_INTEL_INDICATOR`;
+  assert.deepEqual(
+    warnings.map((line) => line.slice('warning: '.length, line.indexOf(' TH_INTEL_INDICATOR') + ' TH_INTEL_INDICATOR'.length)),
+    [at(2), at(3), at(4)],
+  );
+  assert.match(warnings[0] ?? '', /MISP attribute type "url" is not supported: "http:\/\/evil\.example\/payload"/);
+  assert.match(warnings[1] ?? '', /MISP attribute type "sha256" is not supported/);
+  assert.match(warnings[2] ?? '', /MISP attribute type "email-src" is not supported/);
+});
+
 test('intel check: located errors on stderr and exit 2; the other feeds are still counted', async () => {
   const result = await runCli(['intel', 'check', join(dir, 'broken.txt'), join(dir, 'truncated.json'), join(dir, 'feed.txt'), join(dir, 'missing.txt')]);
   assert.equal(result.code, 2);

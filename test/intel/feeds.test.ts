@@ -181,7 +181,8 @@ test('MISP event: to_ids only, types and sides, ports, objects, deleted, bad val
   assert.equal(second?.seenAt, Date.parse('2024-05-01T00:00:00Z'), 'last_seen');
   assert.equal(r.indicators[0]?.seenAt, 1714521600 * 1000, 'attribute timestamp');
   assert.equal(r.indicators[0]?.provenance, 'misp:event 1234 attr a0000000-0000-4000-8000-000000000001');
-  assert.equal(r.skipped, 4, 'to_ids false, deleted, md5, the port attribute');
+  assert.equal(r.skipped, 3, 'to_ids false, deleted, the port attribute (to_ids false)');
+  assert.deepEqual(r.unsupported, ['feeds/misp-event.json#event-1234/attribute-a0000000-0000-4000-8000-000000000009'], 'md5 with to_ids: a kind we do not match');
   assert.deepEqual(r.invalid, [
     'feeds/misp-event.json#event-1234/attribute-a0000000-0000-4000-8000-00000000000a',
     'feeds/misp-event.json#event-1234/attribute-a0000000-0000-4000-8000-00000000000b',

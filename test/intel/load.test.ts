@@ -90,7 +90,8 @@ test('loadFeeds: every format, per-feed stats, located errors, one index', async
   assert.equal(s('stix-bundle.json').pending, 1);
   assert.equal(s('stix-bundle.json').unsupported, 4);
   assert.equal(s('stix-bundle.json').invalid, 2);
-  assert.equal(s('misp-event.json').skipped, 4);
+  assert.equal(s('misp-event.json').skipped, 3);
+  assert.equal(s('misp-event.json').unsupported, 1, 'the md5 attribute');
   assert.equal(s('misp-response.json').expired, 1);
   assert.deepEqual(s('misp-response.json').loaded, { ipv4: 1, ipv6: 0, domain: 0 });
   assert.deepEqual(index.size, { ipv4: 27, ipv6: 5, domain: 8 });
