@@ -1,4 +1,4 @@
-/** The exit codes users script against (DESIGN.md §3). */
+/** The exit codes users script against (docs/architecture.md, Contracts). */
 export const EXIT = {
   /** Done, alerts or not. */
   OK: 0,

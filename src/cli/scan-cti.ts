@@ -3,6 +3,7 @@
  * `--cti FILE` (repeatable), `--cti-max-age`, `--cti-bucket`, `--cti-egress-bytes`,
  * `--flow-format`. Kept apart from scan.ts so the command itself stays argument wiring.
  */
+import { located } from '../core/errors.ts';
 import type { Command } from 'commander';
 import type { DetectorOptions } from '../engine/detector.ts';
 import { DEFAULT_BUCKET_MS } from '../engine/cti/buckets.ts';
@@ -39,7 +40,7 @@ export interface PreparedCti {
 /** Validates the options and loads the feeds. Undefined when an option is invalid (TH_CONFIG reported). */
 export async function prepareCti(flags: CtiFlags, diagnostics: Diagnostics): Promise<PreparedCti | undefined> {
   const invalid = (flag: string, message: string): undefined => {
-    diagnostics.error({ code: 'TH_CONFIG', message, location: flag });
+    diagnostics.error(located('TH_CONFIG', message, flag));
     return undefined;
   };
   if (flags.flowFormat !== undefined) {

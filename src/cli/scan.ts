@@ -5,10 +5,12 @@ import { Detector } from '../engine/detector.ts';
 import { levelAtLeast } from '../core/levels.ts';
 import { DEFAULT_RULES_DIR, loadRuleSet } from '../pack/rule-set.ts';
 import { parseLateness, parseMaxGroups } from '../engine/correlation/options.ts';
-import { formatLocatedError } from '../core/errors.ts';
+import { formatLocatedError, located } from '../core/errors.ts';
 import { scan } from '../scan/scan.ts';
-import type { ScanSummary, TimeRange } from '../scan/scan.ts';
+import type { ScanSummary } from '../scan/scan-run.ts';
+import type { TimeRange } from '../core/time-range.ts';
 import { createSink, OUTPUT_FORMATS } from '../sinks/index.ts';
+import { sinkAlert } from '../sinks/sink.ts';
 import type { OutputFormat } from '../sinks/index.ts';
 import { SIGMA_LEVELS } from '../core/levels.ts';
 import type { SigmaLevel } from '../core/levels.ts';
@@ -19,7 +21,7 @@ import { formatSummary, progressLine } from './summary.ts';
 import { addCtiOptions, prepareCti, type CtiFlags } from './scan-cti.ts';
 import { parseMaxAge } from './intel-feeds.ts';
 import { defaultWorkers } from '../scan/scan.ts';
-import type { DetectorRecipe } from '../scan/worker-recipe.ts';
+import type { MatcherRecipe } from '../scan/worker-recipe.ts';
 
 interface ScanFlags extends CtiFlags {
   rules: string[];
@@ -84,7 +86,7 @@ function parseRange(flags: ScanFlags, diagnostics: Diagnostics): TimeRange | und
     if (text === undefined) continue;
     const time = parseTimeArgument(text, now);
     if (time === undefined) {
-      diagnostics.error({ code: 'TH_CONFIG', message: `${name} ${JSON.stringify(text)} is not RFC 3339, a date or a duration like 24h`, location: name });
+      diagnostics.error(located('TH_CONFIG', `${name} ${JSON.stringify(text)} is not RFC 3339, a date or a duration like 24h`, name));
       return undefined;
     }
     if (name === '--since') range.since = time;
@@ -101,17 +103,17 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   const rulePaths = [...(flags.defaultRules ? [DEFAULT_RULES_DIR] : []), ...flags.rules];
   const lateness = flags.correlationLateness === undefined ? undefined : parseLateness(flags.correlationLateness);
   if (flags.correlationLateness !== undefined && lateness === undefined) {
-    diagnostics.error({ code: 'TH_CONFIG', message: `--correlation-lateness ${JSON.stringify(flags.correlationLateness)} is not a duration like 15m, or unbounded`, location: '--correlation-lateness' });
+    diagnostics.error(located('TH_CONFIG', `--correlation-lateness ${JSON.stringify(flags.correlationLateness)} is not a duration like 15m, or unbounded`, '--correlation-lateness'));
     return EXIT.RULE_OR_CONFIG_ERROR;
   }
   const maxGroups = flags.maxGroups === undefined ? undefined : parseMaxGroups(flags.maxGroups);
   if (flags.maxGroups !== undefined && maxGroups === undefined) {
-    diagnostics.error({ code: 'TH_CONFIG', message: `--max-groups ${JSON.stringify(flags.maxGroups)} is not a positive integer`, location: '--max-groups' });
+    diagnostics.error(located('TH_CONFIG', `--max-groups ${JSON.stringify(flags.maxGroups)} is not a positive integer`, '--max-groups'));
     return EXIT.RULE_OR_CONFIG_ERROR;
   }
   const workers = flags.workers === undefined ? defaultWorkers() : /^[1-9][0-9]{0,3}$/.test(flags.workers.trim()) ? Number(flags.workers.trim()) : undefined;
   if (workers === undefined) {
-    diagnostics.error({ code: 'TH_CONFIG', message: `--workers ${JSON.stringify(flags.workers)} is not a number of threads (1 or more)`, location: '--workers' });
+    diagnostics.error(located('TH_CONFIG', `--workers ${JSON.stringify(flags.workers)} is not a number of threads (1 or more)`, '--workers'));
     return EXIT.RULE_OR_CONFIG_ERROR;
   }
   const cti = await prepareCti(flags, diagnostics);
@@ -122,7 +124,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   for (const error of ruleSet.errors) diagnostics.error(error);
   for (const warning of ruleSet.warnings) diagnostics.warn(formatLocatedError(warning));
   if (ruleSet.rules.length === 0 && cti.detectorOptions.intel === undefined) {
-    diagnostics.error({ code: 'TH_CONFIG', message: 'no rule loaded: nothing to scan for', location: rulePaths.join(', ') || '--rules' });
+    diagnostics.error(located('TH_CONFIG', 'no rule loaded: nothing to scan for', rulePaths.join(', ') || '--rules'));
     return EXIT.RULE_OR_CONFIG_ERROR;
   }
   const detector = new Detector({
@@ -146,11 +148,10 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   let lastProgress = 0;
   let failOnReached = false;
 
-  const recipe: DetectorRecipe = {
+  const recipe: MatcherRecipe = {
     rulePaths,
     ...(flags.vars === undefined ? {} : { varsFile: flags.vars }),
     now,
-    includeEvents: flags.events,
     ...(flags.cti.length === 0 ? {} : { cti: { feeds: flags.cti, maxAgeMs: parseMaxAge(flags.ctiMaxAge) ?? 0 } }),
   };
   const summary: ScanSummary = await scan({
@@ -169,7 +170,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
       if (flags.failOn !== undefined && levelAtLeast(alert.rule.level, flags.failOn)) failOnReached = true;
       // Alerts and the progress line share the terminal: clear the line before an alert lands on it.
       if (alertsOnTerminal) diagnostics.clearProgress();
-      return sink.write(alert);
+      return sink.deliver([sinkAlert(alert)]).then(() => undefined);
     },
     onError: (error) => diagnostics.error(error),
     onProgress: (running) => {

@@ -1,4 +1,4 @@
-import type { ScanSummary } from '../scan/scan.ts';
+import type { ScanSummary } from '../scan/scan-run.ts';
 import { SIGMA_LEVELS } from '../core/levels.ts';
 
 function plural(count: number, word: string): string {

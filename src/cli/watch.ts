@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { TrailhoundError } from '../core/errors.ts';
+import { located, TrailhoundError } from '../core/errors.ts';
 import { loadWatchConfig } from '../service/config.ts';
 import { JsonLogger, LOG_LEVELS } from '../service/logger.ts';
 import type { LogLevel } from '../service/logger.ts';
@@ -35,7 +35,7 @@ async function runWatch(flags: WatchFlags): Promise<number> {
   if (config === undefined) return EXIT.RULE_OR_CONFIG_ERROR;
   if (flags.logLevel !== undefined) {
     if (!(LOG_LEVELS as readonly string[]).includes(flags.logLevel)) {
-      bootstrap.located('error', { code: 'TH_CONFIG', message: `--log-level must be one of ${LOG_LEVELS.join(', ')}`, location: '--log-level' });
+      bootstrap.located('error', located('TH_CONFIG', `--log-level must be one of ${LOG_LEVELS.join(', ')}`, '--log-level'));
       return EXIT.RULE_OR_CONFIG_ERROR;
     }
     config.logLevel = flags.logLevel as LogLevel;
@@ -44,7 +44,7 @@ async function runWatch(flags: WatchFlags): Promise<number> {
   if (flags.metricsPort !== undefined) {
     const port = Number(flags.metricsPort);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      bootstrap.located('error', { code: 'TH_CONFIG', message: '--metrics-port must be a port number', location: '--metrics-port' });
+      bootstrap.located('error', located('TH_CONFIG', '--metrics-port must be a port number', '--metrics-port'));
       return EXIT.RULE_OR_CONFIG_ERROR;
     }
     metrics = { port, host: flags.metricsHost ?? config.metrics?.host ?? '127.0.0.1' };

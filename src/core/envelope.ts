@@ -14,7 +14,7 @@ export interface Origin {
 export type LogRecord = Record<string, unknown>;
 
 /**
- * The only wrapper around a record (DESIGN.md §1): no normalised copy, just what the engine
+ * The only wrapper around a record (docs/architecture.md, Data flow): no normalised copy, just what the engine
  * needs to route, order and locate it.
  */
 export interface Envelope {

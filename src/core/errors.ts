@@ -1,5 +1,5 @@
 /**
- * Every user-facing error code in one place (DESIGN.md §5). docs/errors.md documents each one;
+ * Every user-facing error code in one place (docs/architecture.md, Errors). docs/errors.md documents each one;
  * a test checks that the two agree.
  */
 export const ERROR_CODES = {
@@ -71,4 +71,9 @@ export class TrailhoundError extends Error {
   toLocated(): LocatedError {
     return { code: this.code, message: this.message, location: this.location };
   }
+}
+
+/** A located error: `located('TH_INPUT_JSON', 'what went wrong and what to do', 'file.json#0.Records[3]')`. */
+export function located(code: ErrorCode, message: string, location: string): LocatedError {
+  return { code, message, location };
 }

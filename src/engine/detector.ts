@@ -1,7 +1,8 @@
 import type { Envelope } from '../core/envelope.ts';
 import type { Alert, AlertOptions, AlertRule } from '../core/alert.ts';
 import { alertRuleOf, singleEventAlert } from './alerts/build.ts';
-import { RuleIndex } from './match/rule-index.ts';
+import type { RuleIndex } from './match/rule-index.ts';
+import { Matcher } from './match/matcher.ts';
 import { Correlator } from './correlation/correlator.ts';
 import type { CorrelatorStats } from './correlation/correlator.ts';
 import { resolveCorrelations } from './correlation/resolve.ts';
@@ -11,7 +12,7 @@ import type { CorrelationRule } from '../sigma/correlation.ts';
 import type { CompiledFilter } from '../sigma/filter.ts';
 import type { CompiledDetectionRule } from '../sigma/types.ts';
 import type { IntelIndex } from '../intel/intel-index.ts';
-import { sourcesOfRule } from './match/rule-index.ts';
+import { sourcesOfRule } from '../sigma/log-sources.ts';
 import { GuardDutyFindings, type GuardDutyFindingsOptions, type GuardDutyFindingsStats } from './guardduty/findings.ts';
 import { guardDutyFindingAlert } from './guardduty/alerts.ts';
 import { guardDutyCtiAlerts } from './cti/guardduty.ts';
@@ -20,8 +21,6 @@ import { CloudTrailCtiMatcher } from './cti/cloudtrail.ts';
 import { FlowPrefilter } from './prefilter/flow.ts';
 import { FlowTap } from './cti/flow-tap.ts';
 import type { TimeRange } from '../core/time-range.ts';
-import { planPrefilter, type PrefilterPlan } from './prefilter/cloudtrail.ts';
-import { parseIPv4 } from '../intel/ip-address.ts';
 
 export interface DetectorOptions extends AlertOptions {
   rules: readonly CompiledDetectionRule[];
@@ -56,10 +55,14 @@ export interface BuiltinDetectionStats {
 }
 
 /**
- * Decides what a stream of envelopes means: which rules match each record, what the filters
- * drop, the alerts that follow, and the correlation state (on event time) they feed.
+ * The stateful half of detection: decides what a stream of envelopes means — the rules each
+ * record matches (through its Matcher), what the filters drop, the alerts that follow, the
+ * correlation state (on event time) they feed, GuardDuty finding versions and threat-intel
+ * buckets. One per scan or service, fed in input order.
  */
 export class Detector {
+  /** The stateless half: rule matching, and what may act (scan workers build their own). */
+  readonly matcher: Matcher;
   readonly index: RuleIndex;
   private readonly alertRules = new Map<CompiledDetectionRule, AlertRule>();
   private readonly alertOptions: AlertOptions;
@@ -77,7 +80,8 @@ export class Detector {
   private readonly ready: Alert[] = [];
 
   constructor(options: DetectorOptions) {
-    this.index = new RuleIndex(options.rules);
+    this.matcher = new Matcher(options.rules, options.intel);
+    this.index = this.matcher.index;
     this.alertOptions = { includeEvents: options.includeEvents };
     const { resolved } = resolveCorrelations(options.rules, options.correlations ?? []);
     const filters = options.filters === undefined || options.filters.length === 0 ? undefined : new FilterSet(options.filters, options.rules, resolved.map((item) => item.rule));
@@ -138,36 +142,6 @@ export class Detector {
         break;
     }
     this.collect(out);
-  }
-
-  /**
-   * False only when process(envelope) would provably do nothing: no alert, no state change.
-   * Stateless, so worker threads ask it (parallel-scan.ts) and send on only the envelopes it
-   * is true for. A superset is fine: process() decides. GuardDuty findings and flow records
-   * always act (finding versions and intel buckets are state); a CloudTrail record acts when a
-   * rule matches it or its sourceIPAddress may be an indicator.
-   */
-  mayAct(envelope: Envelope, matchedOut?: number[]): boolean {
-    if (envelope.source !== 'cloudtrail') return true;
-    const matched = this.index.matchingRules(envelope);
-    // The ordinals of the matching rules, so that process() on the main thread need not match again.
-    if (matchedOut !== undefined) for (const rule of matched) matchedOut.push(this.index.ordinalOf(rule));
-    if (matched.length > 0) return true;
-    if (this.intel === undefined) return false;
-    const ip = envelope.record.sourceIPAddress;
-    if (typeof ip !== 'string') return false;
-    const u32 = parseIPv4(ip);
-    return u32 >= 0 ? this.intel.mayMatchIPv4(u32) : ip.includes(':');
-  }
-
-  /**
-   * The raw pre-filter for CloudTrail S3 files (worker-prefilter.ts): records it rules out are
-   * never parsed, as process() would do nothing with them. None with threat intel, which reads
-   * every record's sourceIPAddress.
-   */
-  rawPrefilter(): PrefilterPlan {
-    if (this.intel !== undefined) return { reason: 'threat intel is matched against every CloudTrail sourceIPAddress' };
-    return planPrefilter(this.index.rules);
   }
 
   /** Sigma rules over one record: rule alerts to `out`, correlation alerts to `correlationOut`. */

@@ -3,6 +3,7 @@
  * content (JSON or a text format), decode in batches. Never throws on bad input: every
  * problem is a located error (counted in stats.errors) and decoding goes on where it can.
  */
+import { located } from '../core/errors.ts';
 import type { Envelope } from '../core/envelope.ts';
 import type { InputUnit } from '../core/input-unit.ts';
 import { hasUtf8Bom } from '../core/bytes.ts';
@@ -165,13 +166,8 @@ export async function* decodeUnit(unit: InputUnit, options: DecodeOptions): Asyn
       finished = true;
       return;
     }
-    ctx.reportError({
-      code: 'TH_INPUT_FORMAT',
-      message:
-        `the content is neither JSON nor a text log format trailhound reads (first bytes: ${hexPreview(firstChunk, firstAt)}). ` +
-        'Inputs are CloudTrail or GuardDuty JSON (plain or gzip) or VPC Flow Logs (text or Parquet).',
-      location: unit.uri,
-    });
+    ctx.reportError(located('TH_INPUT_FORMAT', `the content is neither JSON nor a text log format trailhound reads (first bytes: ${hexPreview(firstChunk, firstAt)}). ` +
+        'Inputs are CloudTrail or GuardDuty JSON (plain or gzip) or VPC Flow Logs (text or Parquet).', unit.uri));
   } finally {
     // Stopped before the end (the consumer broke off, or the content was rejected): close.
     if (!finished) bytes.close();

@@ -4,6 +4,7 @@
  * the chunks early and is kept as a located error for the caller to report after the records
  * decoded before it.
  */
+import { located } from '../core/errors.ts';
 import type { Readable } from 'node:stream';
 import { constants as zlibConstants, createGunzip, type Gunzip } from 'node:zlib';
 import type { LocatedError } from '../core/errors.ts';
@@ -12,7 +13,7 @@ import { isGzip } from '../core/bytes.ts';
 
 const GUNZIP_CHUNK = 64 * 1024;
 
-export interface UnitBytes {
+export interface UnitByteStream {
   /** Decompressed bytes in order; ends early (never throws) when reading or gunzip fails. */
   readonly chunks: AsyncIterable<Buffer>;
   /** True when the content was gzip (magic bytes 1f 8b). Known once the first chunk was read. */
@@ -33,11 +34,7 @@ function describe(error: unknown): string {
 
 export function readError(uri: string, error: unknown, offset?: number): LocatedError {
   const where = offset === undefined || offset === 0 ? '' : ` after ${offset} bytes`;
-  return {
-    code: 'TH_INPUT_READ',
-    message: `cannot read the input${where}: ${describe(error)}. Check that it exists and is readable.`,
-    location: uri,
-  };
+  return located('TH_INPUT_READ', `cannot read the input${where}: ${describe(error)}. Check that it exists and is readable.`, uri);
 }
 
 function toBuffer(chunk: unknown): Buffer {
@@ -66,7 +63,7 @@ function drained(stream: Gunzip): Promise<void> {
  * Opens a unit's decompressed bytes. Returns a located TH_INPUT_READ error when the unit
  * cannot even be opened.
  */
-export async function openUnitBytes(unit: InputUnit): Promise<UnitBytes | LocatedError> {
+export async function openUnitBytes(unit: InputUnit): Promise<UnitByteStream | LocatedError> {
   let stream: Readable;
   try {
     stream = await unit.open();
@@ -188,13 +185,8 @@ export async function openUnitBytes(unit: InputUnit): Promise<UnitBytes | Locate
     failure(): LocatedError | undefined {
       if (readFailed) return readError(unit.uri, readFailure, rawBytes);
       if (gzipFailed) {
-        return {
-          code: 'TH_INPUT_GZIP',
-          message:
-            `gzip data is damaged or truncated (${describe(gzipFailure)}) after ${gzipConsumed} of ${rawBytes} compressed bytes ` +
-            `(${outBytes} bytes decompressed); the records before that point were read. Fetch the file again.`,
-          location: unit.uri,
-        };
+        return located('TH_INPUT_GZIP', `gzip data is damaged or truncated (${describe(gzipFailure)}) after ${gzipConsumed} of ${rawBytes} compressed bytes ` +
+            `(${outBytes} bytes decompressed); the records before that point were read. Fetch the file again.`, unit.uri);
       }
       return undefined;
     },

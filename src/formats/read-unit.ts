@@ -47,7 +47,7 @@ export function gunzipChunkSize(raw: Buffer): number {
 }
 
 /** A unit's bytes as stored (`raw`, maybe gzip) or decompressed (`plain`); none: stream it. */
-export interface UnitBytes {
+export interface WholeUnitBytes {
   raw?: Buffer;
   plain?: Buffer;
 }
@@ -56,7 +56,7 @@ export interface UnitBytes {
  * Reads a unit whole, as stored. Never rejects and never reports: a unit that cannot be read
  * whole is streamed later, which reports what went wrong.
  */
-export async function readUnitBytes(unit: InputUnit): Promise<UnitBytes> {
+export async function readUnitBytes(unit: InputUnit): Promise<WholeUnitBytes> {
   if (unit.size === undefined || unit.size > WHOLE_UNIT_MAX_BYTES) return {};
   try {
     if (unit.readAll !== undefined) {
@@ -83,7 +83,7 @@ export async function readUnitBytes(unit: InputUnit): Promise<UnitBytes> {
 }
 
 /** The decompressed bytes, or none when the unit must be streamed (gzip damage, gzip in gzip, too large). */
-function plainOf(raw: Buffer, gunzipped: () => Buffer): UnitBytes {
+function plainOf(raw: Buffer, gunzipped: () => Buffer): WholeUnitBytes {
   if (!isGzip(raw)) return { plain: raw };
   try {
     const plain = gunzipped();
@@ -95,14 +95,14 @@ function plainOf(raw: Buffer, gunzipped: () => Buffer): UnitBytes {
 }
 
 /** Gunzips on this thread (a worker's). */
-export function gunzipUnitBytes(bytes: UnitBytes): UnitBytes {
+export function gunzipUnitBytes(bytes: WholeUnitBytes): WholeUnitBytes {
   if (bytes.raw === undefined) return bytes;
   const raw = bytes.raw;
   return plainOf(raw, () => gunzipSync(raw, { maxOutputLength: WHOLE_UNIT_MAX_PLAIN_BYTES, chunkSize: gunzipChunkSize(raw) }));
 }
 
 /** Reads and gunzips a unit ahead of decoding it (gunzip in zlib's thread pool). Never rejects. */
-export async function prepareUnit(unit: InputUnit): Promise<UnitBytes> {
+export async function prepareUnit(unit: InputUnit): Promise<WholeUnitBytes> {
   const { raw } = await readUnitBytes(unit);
   if (raw === undefined || !isGzip(raw)) return raw === undefined ? {} : { plain: raw };
   let plain: Buffer;
@@ -136,7 +136,7 @@ function memoryUnit(uri: string, plain: Buffer): InputUnit {
  * they were read whole (else by streaming it), minus the records the pre-filter proved that no
  * rule matches.
  */
-export async function* decodeUnitBytes(unit: InputUnit, bytes: UnitBytes, options: DecodeOptions, prefilter?: RawPrefilter): AsyncGenerator<Envelope[]> {
+export async function* decodeUnitBytes(unit: InputUnit, bytes: WholeUnitBytes, options: DecodeOptions, prefilter?: RawPrefilter): AsyncGenerator<Envelope[]> {
   const plain = bytes.plain;
   if (plain === undefined) {
     yield* decodeUnit(unit, options);

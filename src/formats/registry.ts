@@ -1,5 +1,5 @@
 /**
- * The formats, in the order the dispatcher tries them (DESIGN.md §2: registries are explicit).
+ * The formats, in the order the dispatcher tries them (registries are explicit: docs/architecture.md, Layout).
  * JSON formats are offered each top-level JSON value; text formats sniff the first line of
  * content that is not JSON.
  */

@@ -1,12 +1,12 @@
 /**
- * The scan over worker threads (DESIGN.md §6). The main thread lists the inputs and reads each
+ * The scan over worker threads (docs/architecture.md, Performance). The main thread lists the inputs and reads each
  * unit's bytes (async I/O); a worker gunzips, decodes and runs the stateless part of detection
  * (worker-thread.ts) and sends back only the envelopes the Detector may act on; the main thread
  * applies the units' results strictly in input order to the one stateful Detector (filters,
  * correlations, GuardDuty finding versions, threat-intel buckets).
  *
  * Ordering guarantee: the Detector sees exactly the envelopes, in exactly the order, that a scan
- * on one thread gives it, minus envelopes it would have done nothing with (Detector.mayAct). So
+ * on one thread gives it, minus envelopes it would have done nothing with (Matcher.mayAct). So
  * alerts, their order and their ids are the same whatever the number of workers. Workers share
  * nothing and take no lock: each holds one unit at a time; the main thread holds at most
  * WINDOW_PER_WORKER units per worker in flight. Units the main thread decodes itself, in turn:
@@ -22,9 +22,9 @@ import type { Envelope } from '../core/envelope.ts';
 import { expandInputs } from '../sources/index.ts';
 import { prepareUnit, readUnitBytes } from '../formats/read-unit.ts';
 import { scanWorkerModule } from './worker-module.ts';
-import type { UnitBytes } from '../formats/read-unit.ts';
+import type { WholeUnitBytes } from '../formats/read-unit.ts';
 import type { UnitJob, UnitResult, WorkerInit } from './worker-protocol.ts';
-import type { ScanRun } from './scan.ts';
+import type { ScanRun } from './scan-run.ts';
 import type { CompiledDetectionRule } from '../sigma/types.ts';
 
 /** Young generation of a worker's heap (see startWorker). */
@@ -36,7 +36,7 @@ const WINDOW_PER_WORKER = 4;
 type Done = Extract<UnitResult, { kind: 'done' }> & { sameRules: boolean };
 type Deferred = Extract<UnitResult, { kind: 'defer' }>;
 /** What the main thread applies for one unit, in input order. */
-type Outcome = { kind: 'main'; bytes: UnitBytes } | Done | Deferred;
+type Outcome = { kind: 'main'; bytes: WholeUnitBytes } | Done | Deferred;
 
 function workerOptions(init: WorkerInit): WorkerOptions {
   // A file's parsed records (tens of MB) stay live while they are matched: with V8's default

@@ -1,20 +1,19 @@
 /**
  * The stateless half of scanning one unit, shared by the scan workers and the main thread when
  * it takes a unit itself (parallel-scan.ts): decode the unit's JSON bytes and keep the
- * envelopes the Detector may act on (Detector.mayAct), with the unit's counts and errors. The
+ * envelopes the Detector may act on (Matcher.mayAct), with the unit's counts and errors. The
  * stateful half (Detector.process) runs later, in input order (ScanRun.applyResult).
  */
 import type { LocatedError } from '../core/errors.ts';
 import type { DecodeStats } from '../formats/types.ts';
-import type { Detector } from '../engine/detector.ts';
+import type { Matcher } from '../engine/match/matcher.ts';
 import type { Envelope } from '../core/envelope.ts';
-import { inRange } from '../core/time-range.ts';
 import type { TimeRange } from '../core/time-range.ts';
-import { decodeUnitBytes } from '../formats/read-unit.ts';
+import { feedUnit } from '../engine/feed-unit.ts';
 import type { RawPrefilter } from '../formats/cloudtrail/record-scan.ts';
 
 export interface UnitEnvelopes {
-  /** In-range envelopes that Detector.mayAct() kept, in record order. */
+  /** In-range envelopes that Matcher.mayAct() kept, in record order. */
   envelopes: Envelope[];
   /**
    * Per kept envelope, in order: how many rules it matches, then their ordinals in load order
@@ -34,27 +33,28 @@ export interface UnitEnvelopesOptions {
 }
 
 /** Decodes a unit's decompressed JSON bytes into the envelopes the Detector may act on. */
-export async function unitEnvelopes(uri: string, plain: Buffer, detector: Detector, options: UnitEnvelopesOptions): Promise<UnitEnvelopes> {
+export async function unitEnvelopes(uri: string, plain: Buffer, matcher: Matcher, options: UnitEnvelopesOptions): Promise<UnitEnvelopes> {
   const stats: DecodeStats = { records: 0, skipped: 0, errors: 0 };
   const errors: LocatedError[] = [];
   const envelopes: Envelope[] = [];
   const matched: number[] = [];
   const ordinals: number[] = [];
   let outsideTimeRange = 0;
-  const decodeOptions = { onError: (error: LocatedError) => errors.push(error), stats, ...(options.flowFormat === undefined ? {} : { flowFormat: options.flowFormat }) };
+  const decode = { onError: (error: LocatedError) => errors.push(error), stats, ...(options.flowFormat === undefined ? {} : { flowFormat: options.flowFormat }) };
   const unit = { uri, size: plain.length, open: () => { throw new Error('unreachable: the unit is decoded from memory'); } };
-  for await (const batch of decodeUnitBytes(unit, { plain }, decodeOptions, options.prefilter)) {
-    for (const envelope of batch) {
-      if (!inRange(envelope.time, options.range)) {
-        outsideTimeRange++;
-        continue;
-      }
+  await feedUnit(
+    unit,
+    { decode, bytes: { plain }, prefilter: options.prefilter, range: options.range },
+    (envelope) => {
       ordinals.length = 0;
-      if (!detector.mayAct(envelope, ordinals)) continue;
+      if (!matcher.mayAct(envelope, ordinals)) return;
       envelopes.push(envelope);
       if (envelope.source === 'cloudtrail') matched.push(ordinals.length, ...ordinals);
       else matched.push(-1);
-    }
-  }
+    },
+    (fed) => {
+      outsideTimeRange += fed.outsideTimeRange;
+    },
+  );
   return { envelopes, matched: Int32Array.from(matched), stats, errors, outsideTimeRange };
 }

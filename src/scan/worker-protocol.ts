@@ -4,12 +4,12 @@
  */
 import type { LocatedError } from '../core/errors.ts';
 import type { DecodeStats } from '../formats/types.ts';
-import type { DetectorRecipe } from './worker-recipe.ts';
+import type { MatcherRecipe } from './worker-recipe.ts';
 import type { TimeRange } from '../core/time-range.ts';
 
 /** workerData of every worker. */
 export interface WorkerInit {
-  recipe: DetectorRecipe;
+  recipe: MatcherRecipe;
   range: TimeRange;
   flowFormat?: string;
   /** Use the raw pre-filter on CloudTrail S3 files (the main thread decided it applies). */
@@ -29,7 +29,7 @@ export type UnitResult =
       kind: 'done';
       seq: number;
       /**
-       * In-range envelopes that Detector.mayAct() kept, in order, as JSON text (JSON.parse reads
+       * In-range envelopes that Matcher.mayAct() kept, in order, as JSON text (JSON.parse reads
        * it back faster than a structured clone), with their times apart (NaN is not JSON).
        */
       envelopes: string;

@@ -1,32 +1,32 @@
 /**
- * What a worker thread needs to rebuild the stateless side of the scan's Detector: the same
+ * What a worker thread needs to rebuild the scan's Matcher (the stateless half of its
+ * Detector, src/engine/match/matcher.ts): the same
  * rules (same files, vars and clock, so the same rules in the same order) and the same threat
  * intel. Plain data, so it crosses to the worker as workerData. Filters, correlations and
  * every other piece of state stay on the main thread (parallel-scan.ts).
  */
-import { Detector } from '../engine/detector.ts';
+import { Matcher } from '../engine/match/matcher.ts';
 import { loadRuleSet } from '../pack/rule-set.ts';
 import { loadFeeds } from '../intel/load.ts';
 
-export interface DetectorRecipe {
+export interface MatcherRecipe {
   /** Rule files and folders, in load order (the built-in pack first unless left out). */
   rulePaths: string[];
   /** The --vars file for `|expand` placeholders. */
   varsFile?: string;
   /** The clock the main thread loaded rules and feeds with (epoch ms). */
   now: number;
-  includeEvents: boolean;
   /** --cti feeds, when any. */
   cti?: { feeds: string[]; maxAgeMs: number };
 }
 
 /**
- * The worker's Detector: rules and intel only, for Detector.mayAct() and the raw pre-filter.
+ * The worker's Matcher: rules and intel, for Matcher.mayAct() and the raw pre-filter.
  * Load errors are not reported here: the main thread loaded the same files and reported them.
  */
-export async function workerDetector(recipe: DetectorRecipe): Promise<Detector> {
+export async function workerMatcher(recipe: MatcherRecipe): Promise<Matcher> {
   const ruleSet = await loadRuleSet({ paths: recipe.rulePaths, ...(recipe.varsFile === undefined ? {} : { varsFile: recipe.varsFile }), now: new Date(recipe.now) });
   const intel =
     recipe.cti === undefined ? undefined : (await loadFeeds(recipe.cti.feeds, { now: recipe.now, maxAgeMs: recipe.cti.maxAgeMs, onUnsupported: () => {} })).index;
-  return new Detector({ rules: ruleSet.rules, includeEvents: recipe.includeEvents, ...(intel === undefined ? {} : { intel }) });
+  return new Matcher(ruleSet.rules, intel);
 }

@@ -7,12 +7,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Envelope } from '../core/envelope.ts';
-import type { Detector } from '../engine/detector.ts';
+import type { Matcher } from '../engine/match/matcher.ts';
 import { gunzipUnitBytes, isJsonContent } from '../formats/read-unit.ts';
 import { recordTexts } from '../formats/cloudtrail/s3-file.ts';
 import { unitEnvelopes } from './unit-envelopes.ts';
 import type { UnitJob, UnitResult, WorkerInit } from './worker-protocol.ts';
-import { workerDetector } from './worker-recipe.ts';
+import { workerMatcher } from './worker-recipe.ts';
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -42,14 +42,14 @@ async function main(): Promise<void> {
   const port = parentPort;
   if (port === null) throw new Error('worker-thread.ts runs as a worker thread');
   const init = workerData as WorkerInit;
-  let detector: Detector;
+  let matcher: Matcher;
   try {
-    detector = await workerDetector(init.recipe);
+    matcher = await workerMatcher(init.recipe);
   } catch (error) {
     port.postMessage({ kind: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies UnitResult);
     return;
   }
-  const prefilter = init.prefilter ? detector.rawPrefilter().prefilter : undefined;
+  const prefilter = init.prefilter ? matcher.rawPrefilter().prefilter : undefined;
   const range = init.range;
 
   const handle = async (job: UnitJob): Promise<UnitResult> => {
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     const plain = bytes.plain;
     if (plain === undefined) return { kind: 'defer', seq: job.seq, bytes: transferable(raw), plain: false };
     if (!isJsonContent(plain)) return { kind: 'defer', seq: job.seq, bytes: transferable(plain), plain: true };
-    const { envelopes, matched, stats, errors, outsideTimeRange } = await unitEnvelopes(job.uri, plain, detector, { range, prefilter, flowFormat: init.flowFormat });
+    const { envelopes, matched, stats, errors, outsideTimeRange } = await unitEnvelopes(job.uri, plain, matcher, { range, prefilter, flowFormat: init.flowFormat });
     const times = new Float64Array(envelopes.length);
     for (let i = 0; i < envelopes.length; i++) times[i] = (envelopes[i] as Envelope).time;
     return { kind: 'done', seq: job.seq, envelopes: envelopesJson(envelopes), times, matched, stats, errors, outsideTimeRange };
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       port.postMessage(result, transfer);
     });
   });
-  port.postMessage({ kind: 'ready', rules: detector.index.fingerprint() } satisfies UnitResult);
+  port.postMessage({ kind: 'ready', rules: matcher.index.fingerprint() } satisfies UnitResult);
 }
 
 await main();

@@ -3,6 +3,7 @@
  * knows its `file:line:col`, and every problem (wrong type, unknown key, missing key) is
  * collected as a TH_CONFIG error there, so that `config check` reports all of them at once.
  */
+import { located } from '../core/errors.ts';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import type { LocatedError } from '../core/errors.ts';
@@ -25,7 +26,7 @@ export class ConfigReader {
     const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
     const reader = new ConfigReader(file, lines, env);
     for (const error of document.errors) {
-      reader.errors.push({ code: 'TH_CONFIG', message: `invalid YAML: ${error.message.split('\n')[0] ?? ''}`, location: reader.at(error.pos[0]) });
+      reader.errors.push(located('TH_CONFIG', `invalid YAML: ${error.message.split('\n')[0] ?? ''}`, reader.at(error.pos[0])));
     }
     return { reader, root: document.errors.length > 0 ? null : (document.contents as YamlNode | null) };
   }
@@ -41,7 +42,7 @@ export class ConfigReader {
   }
 
   error(node: YamlNode | null | undefined, message: string): void {
-    this.errors.push({ code: 'TH_CONFIG', message, location: this.locate(node) });
+    this.errors.push(located('TH_CONFIG', message, this.locate(node)));
   }
 
   /** The entries of a mapping, checking keys against `allowed` ('any': free keys); undefined (and an error) when not a mapping. */

@@ -3,6 +3,7 @@
  * Relative paths are relative to the file; `${NAME}` in a string is an environment variable
  * (secrets such as webhook URLs stay out of the file). Every problem is a located TH_CONFIG error.
  */
+import { located } from '../core/errors.ts';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Node as YamlNode } from 'yaml';
@@ -89,7 +90,8 @@ export interface WatchConfig {
   logLevel: LogLevel;
 }
 
-export const DEFAULT_LATENESS_MS = 15 * 60_000;
+/** `watch`'s correlation lateness: CloudTrail delivers most events within 5 to 15 minutes (a batch scan's is unbounded: engine/correlation/options.ts). */
+export const DEFAULT_SERVICE_LATENESS_MS = 15 * 60_000;
 const DAY = 86_400_000;
 const TOP_KEYS = ['state_dir', 'retention', 'rules', 'feeds', 'include_events', 'correlation', 'aws', 'sources', 'sinks', 'metrics', 'log_level'] as const;
 const AWS_KEYS = ['region', 'profile', 's3_endpoint_url', 'sqs_endpoint_url'] as const;
@@ -275,10 +277,10 @@ export function parseWatchConfig(text: string, file: string, env: NodeJS.Process
   const feeds = top.has('feeds') ? (reader.strings(top.get('feeds'), 'feeds') ?? []).map((item) => resolve(base, item)) : [];
   const includeEvents = top.has('include_events') ? (reader.boolean(top.get('include_events'), 'include_events') ?? true) : true;
 
-  const correlation: WatchConfig['correlation'] = { latenessMs: DEFAULT_LATENESS_MS };
+  const correlation: WatchConfig['correlation'] = { latenessMs: DEFAULT_SERVICE_LATENESS_MS };
   if (top.has('correlation')) {
     const entries = reader.mapping(top.get('correlation'), 'correlation', ['lateness', 'max_groups']);
-    if (entries?.has('lateness') === true) correlation.latenessMs = reader.duration(entries.get('lateness'), 'correlation.lateness', 0, 7 * DAY) ?? DEFAULT_LATENESS_MS;
+    if (entries?.has('lateness') === true) correlation.latenessMs = reader.duration(entries.get('lateness'), 'correlation.lateness', 0, 7 * DAY) ?? DEFAULT_SERVICE_LATENESS_MS;
     if (entries?.has('max_groups') === true) {
       const max = reader.integer(entries.get('max_groups'), 'correlation.max_groups', 1, 100_000_000);
       if (max !== undefined) correlation.maxGroups = max;
@@ -319,7 +321,7 @@ export async function loadWatchConfig(file: string, env: NodeJS.ProcessEnv = pro
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    return { errors: [{ code: 'TH_CONFIG', message: `cannot read the configuration: ${(error as Error).message}`, location: file }] };
+    return { errors: [located('TH_CONFIG', `cannot read the configuration: ${(error as Error).message}`, file)] };
   }
   return parseWatchConfig(text, file, env);
 }

@@ -9,6 +9,7 @@
  * table stands in for it (state-store.ts keeps the newest version of each finding's alerts).
  * A component that gains snapshot()/restore() is one more entry in `components()`.
  */
+import { located } from '../core/errors.ts';
 import type { Detector } from '../engine/detector.ts';
 import type { CorrelationSnapshot } from '../engine/correlation/snapshot.ts';
 import type { StateStore } from '../store/state-store.ts';
@@ -27,11 +28,7 @@ const CORRELATION: StateComponent = {
     if (state === null) return;
     const outcome = detector.restoreCorrelations(state as CorrelationSnapshot);
     if (outcome.droppedGroups > 0) {
-      logger.located('warn', {
-        code: 'TH_STATE_RESTORE',
-        message: `${outcome.droppedGroups} saved correlation groups belong to correlations that are no longer loaded or changed; they were dropped`,
-        location: 'state:correlation',
-      });
+      logger.located('warn', located('TH_STATE_RESTORE', `${outcome.droppedGroups} saved correlation groups belong to correlations that are no longer loaded or changed; they were dropped`, 'state:correlation'));
     }
     if (outcome.groups > 0) logger.info('correlation state restored', { groups: outcome.groups, entries: outcome.entries });
   },
@@ -90,7 +87,7 @@ export class EngineHost {
       try {
         component.restore(this.detector, JSON.parse(text) as unknown, this.logger);
       } catch (error) {
-        this.logger.located('warn', { code: 'TH_STATE_RESTORE', message: `saved ${component.name} state could not be read (${(error as Error).message}); starting without it`, location: `state:${component.name}` });
+        this.logger.located('warn', located('TH_STATE_RESTORE', `saved ${component.name} state could not be read (${(error as Error).message}); starting without it`, `state:${component.name}`));
       }
     }
   }

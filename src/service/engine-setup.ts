@@ -3,6 +3,7 @@
  * the detector factory built from them. `config check` reports the same errors without
  * starting anything.
  */
+import { located } from '../core/errors.ts';
 import { Detector } from '../engine/detector.ts';
 import { DEFAULT_RULES_DIR, loadRuleSet } from '../pack/rule-set.ts';
 import type { LocatedError } from '../core/errors.ts';
@@ -31,7 +32,7 @@ export async function setUpEngine(config: WatchConfig, onWarning?: (message: str
     intel = feeds.index;
   }
   if (ruleSet.rules.length === 0 && intel === undefined) {
-    errors.push({ code: 'TH_CONFIG', message: 'no rule loaded and no feed: nothing to detect', location: config.file });
+    errors.push(located('TH_CONFIG', 'no rule loaded and no feed: nothing to detect', config.file));
   }
   const build = (): Detector =>
     new Detector({

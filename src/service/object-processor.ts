@@ -6,10 +6,10 @@
  * `poisonAfter` attempts the object is set aside. Damaged content (bad gzip, invalid JSON) is
  * not a failure: what could be decoded counts, the errors are logged, and the object is done.
  */
+import { located } from '../core/errors.ts';
 import type { Alert } from '../core/alert.ts';
-import type { Envelope } from '../core/envelope.ts';
 import type { LocatedError } from '../core/errors.ts';
-import { decodeUnit } from '../formats/index.ts';
+import { feedUnit } from '../engine/feed-unit.ts';
 import type { DecodeStats } from '../formats/types.ts';
 import type { InputUnit } from '../core/input-unit.ts';
 import type { StateStore } from '../store/state-store.ts';
@@ -103,22 +103,21 @@ export class ObjectProcessor {
     const alerts: Alert[] = [];
     let newest = Number.NEGATIVE_INFINITY;
     try {
-      const options = {
+      const decode = {
         stats,
         onError: (error: LocatedError) => (error.code === 'TH_INPUT_READ' ? readErrors : contentErrors).push(error),
         ...(this.deps.flowFormat === undefined ? {} : { flowFormat: this.deps.flowFormat }),
       };
-      for await (const batch of decodeUnit(opened.unit, options)) {
-        let batchNewest = Number.NEGATIVE_INFINITY;
-        for (const envelope of batch as Envelope[]) {
-          if (envelope.time > batchNewest) batchNewest = envelope.time;
-          engine.detector.process(envelope, alerts);
-        }
-        // Every record moves event time on, not only those a correlation reads.
-        engine.detector.advanceEventTime(batchNewest, alerts);
-        if (batchNewest > newest) newest = batchNewest;
-        if (signal.aborted) break;
-      }
+      await feedUnit(
+        opened.unit,
+        { decode, signal },
+        (envelope) => engine.detector.process(envelope, alerts),
+        (fed) => {
+          // Every record moves event time on, not only those a correlation reads.
+          engine.detector.advanceEventTime(fed.newest, alerts);
+          if (fed.newest > newest) newest = fed.newest;
+        },
+      );
     } catch (error) {
       engine.rollback();
       return this.fail(work, version, `unexpected error: ${(error as Error).message}`, poisonAfter);
@@ -163,12 +162,12 @@ export class ObjectProcessor {
     metrics.inc('trailhound_errors_total', { stage: 'fetch' });
     const attempts = store.recordFailure(work.uri, version, error);
     if (attempts < poisonAfter) {
-      logger.located('warn', { code: 'TH_INPUT_READ', message: `cannot read the object (attempt ${attempts} of ${poisonAfter}): ${error}`, location: work.uri }, { source: work.source });
+      logger.located('warn', located('TH_INPUT_READ', `cannot read the object (attempt ${attempts} of ${poisonAfter}): ${error}`, work.uri), { source: work.source });
       return { kind: 'failed', attempts, error };
     }
     store.markPoisoned(work.uri, version, error);
     await poison.append({ source: work.source, uri: work.uri, error });
-    logger.located('error', { code: 'TH_INPUT_POISONED', message: `set aside after ${attempts} failed attempts (last: ${error}); recorded in ${poison.path}. Fix the cause, then scan it with trailhound scan.`, location: work.uri }, { source: work.source });
+    logger.located('error', located('TH_INPUT_POISONED', `set aside after ${attempts} failed attempts (last: ${error}); recorded in ${poison.path}. Fix the cause, then scan it with trailhound scan.`, work.uri), { source: work.source });
     return { kind: 'poisoned', error };
   }
 }

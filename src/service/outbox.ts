@@ -5,6 +5,7 @@
  * (with backoff), the others go on. On start, each sink first reconciles with what it already
  * holds, then what was committed but not delivered before a crash or a stop is sent.
  */
+import { located } from '../core/errors.ts';
 import { levelAtLeast } from '../core/levels.ts';
 import type { StateStore, StoredAlert } from '../store/state-store.ts';
 import { backoffDelay } from '../core/backoff.ts';
@@ -97,7 +98,7 @@ export class Outbox {
         state.failures += 1;
         state.retryAt = Date.now() + backoffDelay(state.failures, 1000, 60_000);
         this.metrics.inc('trailhound_errors_total', { stage: 'sink' });
-        this.logger.located('error', { code: 'TH_SINK_DELIVERY', message: `delivery failed: ${(error as Error).message}; the alerts stay in the outbox and are retried`, location: `sink:${target.name}` }, { failures: state.failures });
+        this.logger.located('error', located('TH_SINK_DELIVERY', `delivery failed: ${(error as Error).message}; the alerts stay in the outbox and are retried`, `sink:${target.name}`), { failures: state.failures });
         return false;
       }
     }

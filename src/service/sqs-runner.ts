@@ -6,6 +6,7 @@
  * (processed before), or poisoned. A failed object makes its message come back after a
  * backoff; at shutdown the messages not started are handed back at once (visibility 0).
  */
+import { located } from '../core/errors.ts';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { describeS3Error, openObject } from '../sources/s3-fetch.ts';
 import { s3Uri } from '../sources/s3-uri.ts';
@@ -46,7 +47,7 @@ export class SqsRunner {
       } catch (error) {
         failures += 1;
         metrics.inc('trailhound_errors_total', { stage: 'receive' });
-        logger.located('error', { code: 'TH_SQS_RECEIVE', message: `cannot receive: ${describeS3Error(error)}; retrying`, location: this.config.queueUrl }, { source: this.config.name, failures });
+        logger.located('error', located('TH_SQS_RECEIVE', `cannot receive: ${describeS3Error(error)}; retrying`, this.config.queueUrl), { source: this.config.name, failures });
         await sleep(backoffDelay(failures, 1000, 60_000), stopping);
         continue;
       }
@@ -123,7 +124,7 @@ export class SqsRunner {
 
   private ackError(action: string, message: QueueMessage, error: unknown): void {
     this.ctx.metrics.inc('trailhound_errors_total', { stage: 'ack' });
-    this.ctx.logger.located('warn', { code: 'TH_SQS_ACK', message: `cannot ${action} message ${message.id}: ${describeS3Error(error)}; it will come back and its objects will be skipped`, location: this.config.queueUrl }, { source: this.config.name });
+    this.ctx.logger.located('warn', located('TH_SQS_ACK', `cannot ${action} message ${message.id}: ${describeS3Error(error)}; it will come back and its objects will be skipped`, this.config.queueUrl), { source: this.config.name });
   }
 
   private async handle(message: QueueMessage): Promise<Verdict> {
@@ -138,7 +139,7 @@ export class SqsRunner {
       metrics.inc('trailhound_messages_total', { source: this.config.name, outcome: 'unrecognized' });
       metrics.inc('trailhound_errors_total', { stage: 'message' });
       await poison.append({ source: this.config.name, uri: `sqs-message:${message.id}`, error: notification.reason, body: message.body.slice(0, 64 * 1024) });
-      logger.located('error', { code: 'TH_SQS_MESSAGE', message: `message ${message.id} is not an S3 or CloudTrail notification (${notification.reason}); set aside in ${poison.path} and deleted`, location: this.config.queueUrl }, { source: this.config.name });
+      logger.located('error', located('TH_SQS_MESSAGE', `message ${message.id} is not an S3 or CloudTrail notification (${notification.reason}); set aside in ${poison.path} and deleted`, this.config.queueUrl), { source: this.config.name });
       return 'delete';
     }
     let retryAttempts = 0;

@@ -5,9 +5,10 @@
  * finish (or interrupt it after the grace period), hand back the messages not started, deliver
  * what is pending, close the state.
  */
+import type { Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { TrailhoundError, formatLocatedError } from '../core/errors.ts';
+import { formatLocatedError, located, TrailhoundError } from '../core/errors.ts';
 import { createS3Client } from '../sources/s3-client.ts';
 import { createSqsClient, regionOfQueueUrl, SqsQueue } from '../sources/sqs-queue.ts';
 import type { AwsClientOptions } from '../sources/source.ts';
@@ -33,7 +34,7 @@ import { SqsRunner } from './sqs-runner.ts';
 export interface WatchOptions {
   logger?: Logger;
   /** Where the stdout sink writes (tests). */
-  stdout?: NodeJS.WritableStream;
+  stdout?: Writable;
   /** Overrides the configuration's metrics endpoint. */
   metrics?: { port: number; host: string };
   s3ClientFor?: (options: AwsClientOptions) => S3Client;
@@ -96,7 +97,7 @@ export class WatchService {
     if (setup.errors.length > 0) {
       for (const error of setup.errors) logger.located('error', error);
       const first = setup.errors[0];
-      throw new TrailhoundError(first ?? { code: 'TH_CONFIG', message: 'rules could not be loaded', location: config.file });
+      throw new TrailhoundError(first ?? located('TH_CONFIG', 'rules could not be loaded', config.file));
     }
 
     const store = StateStore.open(config.stateDir);

@@ -11,6 +11,7 @@
  * trailhound additions for auditable allowlists: optional `owner`, `reason` and `expires`
  * (YYYY-MM-DD, valid through that day, UTC). An expired filter no longer applies.
  */
+import { located } from '../core/errors.ts';
 import type { LocatedError } from '../core/errors.ts';
 import type { LogRecord } from '../core/envelope.ts';
 import { compileDetectionSection } from './compile.ts';
@@ -65,7 +66,7 @@ function optionalString(tree: SigmaMapNode, key: string, errors: LocatedError[])
   const entry = mapEntry(tree, key);
   if (entry === undefined || (entry.value.kind === 'scalar' && entry.value.value === null)) return undefined;
   if (entry.value.kind !== 'scalar') {
-    errors.push({ code: 'TH_RULE_SCHEMA', message: `'${key}' must be a string`, location: formatPosition(entry.value.position) });
+    errors.push(located('TH_RULE_SCHEMA', `'${key}' must be a string`, formatPosition(entry.value.position)));
     return undefined;
   }
   return String(entry.value.value);
@@ -79,10 +80,10 @@ export function compileFilterDocument(document: RawSigmaDocument, options: Filte
   const tree = document.tree ?? plainToNode(document.body, document.position);
   const file = document.position.file;
   if (tree.kind !== 'map') {
-    return { errors: [{ code: 'TH_RULE_SCHEMA', message: 'a filter document must be a mapping', location: formatPosition(tree.position) }] };
+    return { errors: [located('TH_RULE_SCHEMA', 'a filter document must be a mapping', formatPosition(tree.position))] };
   }
   const fail = (position: SourcePosition, message: string): void => {
-    errors.push({ code: 'TH_RULE_SCHEMA', message, location: formatPosition(position) });
+    errors.push(located('TH_RULE_SCHEMA', message, formatPosition(position)));
   };
 
   const title = optionalString(tree, 'title', errors);

@@ -5,6 +5,7 @@
  *   and correlations on it. It must be a UUID.
  * - `level` is optional as in the specification and defaults to `medium`.
  */
+import { located } from '../core/errors.ts';
 import type { LocatedError } from '../core/errors.ts';
 import { formatPosition, mapEntry } from './parse.ts';
 import { SIGMA_LEVELS } from '../core/levels.ts';
@@ -18,7 +19,7 @@ export const SIGMA_STATUSES: readonly string[] = ['stable', 'test', 'experimenta
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function schemaError(errors: LocatedError[], message: string, node: { position: SigmaNode['position'] }): void {
-  errors.push({ code: 'TH_RULE_SCHEMA', message, location: formatPosition(node.position) });
+  errors.push(located('TH_RULE_SCHEMA', message, formatPosition(node.position)));
 }
 
 /** An optional scalar field as a string (numbers and dates written unquoted are taken as text). */

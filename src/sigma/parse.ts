@@ -2,6 +2,7 @@
  * YAML text -> located Sigma documents. Every node keeps the `file:line:col` it came from, so
  * that any later error can point at the key or value that is wrong.
  */
+import { located } from '../core/errors.ts';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import type { LocatedError } from '../core/errors.ts';
@@ -46,7 +47,7 @@ export function parseYamlFile(text: string, file: string): ParsedYamlFile {
   try {
     docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   } catch (error) {
-    errors.push({ code: 'TH_RULE_YAML', message: `cannot parse YAML: ${String(error)}`, location: formatPosition({ file, line: 1, col: 1 }) });
+    errors.push(located('TH_RULE_YAML', `cannot parse YAML: ${String(error)}`, formatPosition({ file, line: 1, col: 1 })));
     return { documents, errors };
   }
   for (const doc of docs) {
@@ -55,7 +56,7 @@ export function parseYamlFile(text: string, file: string): ParsedYamlFile {
       for (const error of doc.errors) {
         const position = at(error.pos[0]);
         const message = error.message.split('\n')[0] ?? error.message;
-        errors.push({ code: 'TH_RULE_YAML', message: `invalid YAML: ${message}`, location: formatPosition(position) });
+        errors.push(located('TH_RULE_YAML', `invalid YAML: ${message}`, formatPosition(position)));
       }
       continue;
     }
@@ -68,7 +69,7 @@ export function parseYamlFile(text: string, file: string): ParsedYamlFile {
       const tree = convert(contents, doc, text, at, 0);
       documents.push({ tree, value: doc.toJS({ maxAliasCount: 1000 }) as unknown, position: tree.position });
     } catch (error) {
-      errors.push({ code: 'TH_RULE_YAML', message: `invalid YAML: ${error instanceof Error ? error.message : String(error)}`, location: formatPosition(start) });
+      errors.push(located('TH_RULE_YAML', `invalid YAML: ${error instanceof Error ? error.message : String(error)}`, formatPosition(start)));
     }
   }
   return { documents, errors };

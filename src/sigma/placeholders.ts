@@ -5,6 +5,7 @@
  * work in it as in a rule. A name the file does not define is an error (the specification says
  * a tool that cannot resolve a placeholder must reject the rule).
  */
+import { located } from '../core/errors.ts';
 import type { LocatedError } from '../core/errors.ts';
 import { formatPosition, parseYamlFile } from './parse.ts';
 import { SigmaProblem } from './problem.ts';
@@ -27,22 +28,22 @@ export function parsePlaceholderFile(text: string, file: string): { vars: Placeh
   const documents = parsed.documents.filter((document) => document.tree !== null);
   if (documents.length > 1) {
     const second = documents[1];
-    if (second) errors.push({ code: 'TH_VARS', message: 'a --vars file holds one YAML mapping, not several documents', location: formatPosition(second.position) });
+    if (second) errors.push(located('TH_VARS', 'a --vars file holds one YAML mapping, not several documents', formatPosition(second.position)));
   }
   const tree = documents[0]?.tree;
   if (!tree) return { vars, errors };
   if (tree.kind !== 'map') {
-    errors.push({ code: 'TH_VARS', message: 'a --vars file is a YAML mapping from placeholder name to a value or a list of values', location: formatPosition(tree.position) });
+    errors.push(located('TH_VARS', 'a --vars file is a YAML mapping from placeholder name to a value or a list of values', formatPosition(tree.position)));
     return { vars, errors };
   }
   for (const entry of tree.entries) {
     const name = entry.key.replace(/^%(.*)%$/, '$1');
     if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
-      errors.push({ code: 'TH_VARS', message: `'${entry.key}' is not a placeholder name (letters, digits, '_', '-', '.')`, location: formatPosition(entry.keyPosition) });
+      errors.push(located('TH_VARS', `'${entry.key}' is not a placeholder name (letters, digits, '_', '-', '.')`, formatPosition(entry.keyPosition)));
       continue;
     }
     if (vars.has(name)) {
-      errors.push({ code: 'TH_VARS', message: `placeholder '${name}' is defined twice`, location: formatPosition(entry.keyPosition) });
+      errors.push(located('TH_VARS', `placeholder '${name}' is defined twice`, formatPosition(entry.keyPosition)));
       continue;
     }
     const items = entry.value.kind === 'seq' ? entry.value.items : [entry.value];
@@ -50,7 +51,7 @@ export function parsePlaceholderFile(text: string, file: string): { vars: Placeh
     let ok = true;
     for (const item of items) {
       if (item.kind !== 'scalar' || item.value === null) {
-        errors.push({ code: 'TH_VARS', message: `values of placeholder '${name}' must be strings`, location: formatPosition(item.position) });
+        errors.push(located('TH_VARS', `values of placeholder '${name}' must be strings`, formatPosition(item.position)));
         ok = false;
         continue;
       }

@@ -3,8 +3,11 @@
  * `{"sink", "failed_at", "error", "alert"}`, fsync'ed. Replay with any tool that POSTs
  * `.alert` (receivers de-duplicate by the alert's id).
  */
+import { located } from '../core/errors.ts';
 import { appendFile, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { LocatedError } from '../core/errors.ts';
+import type { SinkAlert, SinkReport } from './sink.ts';
 
 export class DeadLetterFile {
   readonly path: string;
@@ -25,4 +28,36 @@ export class DeadLetterFile {
       await handle.close();
     }
   }
+}
+
+/** Where a sink sends what it gave up on, and whom it tells (TH_SINK_DEAD_LETTER). */
+export interface DeadLetterOptions {
+  /** The sink's name, in the dead-letter line and the error's location. */
+  sink: string;
+  path: string;
+  onDeadLetter: (error: LocatedError) => void;
+}
+
+/**
+ * Sends the alerts one at a time, in order; an alert whose send fails (after the sender's own
+ * retries) goes to the dead-letter file and delivery moves on. Without a dead-letter file the
+ * failure is thrown, so the batch is retried.
+ */
+export async function sendEach(batch: readonly SinkAlert[], send: (alert: SinkAlert) => Promise<void>, deadLetter: DeadLetterOptions | undefined): Promise<SinkReport> {
+  const file = deadLetter === undefined ? undefined : new DeadLetterFile(deadLetter.path);
+  let delivered = 0;
+  let deadLettered = 0;
+  for (const alert of batch) {
+    try {
+      await send(alert);
+      delivered += 1;
+    } catch (error) {
+      if (deadLetter === undefined || file === undefined) throw error;
+      const message = (error as Error).message;
+      await file.append(deadLetter.sink, alert.body, message);
+      deadLettered += 1;
+      deadLetter.onDeadLetter(located('TH_SINK_DEAD_LETTER', `alert ${alert.id} could not be delivered (${message}); appended to ${file.path}`, `sink:${deadLetter.sink}`));
+    }
+  }
+  return { delivered, deadLettered };
 }

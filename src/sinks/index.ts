@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { AlertSink } from './types.ts';
+import type { AlertSink } from './sink.ts';
 import { JsonLinesSink } from './jsonl.ts';
 import { TableSink } from './table.ts';
 

@@ -31,7 +31,7 @@ function alertIds(text: string): Set<string> {
   return ids;
 }
 
-export class JsonlFileSink {
+export class JsonlFile {
   readonly path: string;
   private handle: FileHandle | undefined;
 

@@ -24,11 +24,18 @@ export class BufferedTextWriter {
     if (this.pendingBytes >= this.flushAt) await this.flush();
   }
 
-  async flush(): Promise<void> {
+  /** Writes what is buffered; with `written`, waits until the stream has handed it on. */
+  async flush(written = false): Promise<void> {
     if (this.pending.length === 0) return;
     const chunk = this.pending.join('');
     this.pending = [];
     this.pendingBytes = 0;
+    if (written) {
+      await new Promise<void>((resolve, reject) => {
+        this.stream.write(chunk, (error) => (error === undefined || error === null ? resolve() : reject(error)));
+      });
+      return;
+    }
     if (!this.stream.write(chunk)) await waitForDrain(this.stream);
   }
 

@@ -5,7 +5,9 @@
  */
 import type { Alert } from '../core/alert.ts';
 import { postJson } from './webhook.ts';
-import type { HttpPostOptions } from './webhook.ts';
+import type { HttpSinkOptions } from './webhook.ts';
+import { sendEach } from './dead-letter.ts';
+import { alertOf, type AlertSink, type SinkAlert, type SinkReport } from './sink.ts';
 
 const LEVEL_EMOJI: Record<string, string> = {
   critical: ':red_circle:',
@@ -54,12 +56,21 @@ export function slackMessage(alert: Alert): SlackMessage {
   };
 }
 
-export class SlackSink {
-  private readonly options: HttpPostOptions;
+export class SlackSink implements AlertSink {
+  readonly batchSize = 1;
+  private readonly options: HttpSinkOptions;
 
-  constructor(options: HttpPostOptions) {
+  constructor(options: HttpSinkOptions) {
     this.options = options;
   }
+
+  async start(): Promise<void> {}
+
+  deliver(batch: readonly SinkAlert[]): Promise<SinkReport> {
+    return sendEach(batch, (alert) => this.send(alertOf(alert)), this.options.deadLetter);
+  }
+
+  async close(): Promise<void> {}
 
   send(alert: Alert): Promise<void> {
     return postJson(JSON.stringify(slackMessage(alert)), this.options);

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Alert } from '../core/alert.ts';
-import type { AlertSink } from './types.ts';
+import { alertOf, type AlertSink, type SinkAlert, type SinkReport } from './sink.ts';
 import { BufferedTextWriter } from './output-stream.ts';
 
 interface Column {
@@ -52,7 +52,16 @@ export class TableSink implements AlertSink {
     this.colour = options.colour;
   }
 
-  async write(alert: Alert): Promise<void> {
+  readonly batchSize = 500;
+
+  async start(): Promise<void> {}
+
+  async deliver(batch: readonly SinkAlert[]): Promise<SinkReport> {
+    for (const item of batch) await this.row(alertOf(item));
+    return { delivered: batch.length, deadLettered: 0 };
+  }
+
+  private async row(alert: Alert): Promise<void> {
     if (!this.wroteHeader) {
       this.wroteHeader = true;
       await this.writer.write(COLUMNS.map((column) => fit(column.header, column.width)).join(' ').trimEnd() + '\n');

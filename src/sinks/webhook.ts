@@ -3,9 +3,11 @@
  * `X-Trailhound-Alert-Id` set to the alert's stable id so that a receiver can drop the
  * duplicates at-least-once delivery may send. 5xx, 429, 408 and network errors are retried with
  * exponential backoff and jitter (honouring Retry-After); other statuses are not (the receiver
- * refused the alert). The caller dead-letters what still fails.
+ * refused the alert). What still fails goes to the dead-letter file (dead-letter.ts).
  */
 import { backoffDelay, sleep } from '../core/backoff.ts';
+import { sendEach, type DeadLetterOptions } from './dead-letter.ts';
+import type { AlertSink, SinkAlert, SinkReport } from './sink.ts';
 
 export interface HttpPostOptions {
   url: string;
@@ -85,12 +87,26 @@ export async function postJson(body: string, options: HttpPostOptions, extraHead
   throw new DeliveryError(`${lastError} after ${options.maxAttempts} attempts`, options.maxAttempts, lastStatus);
 }
 
-export class WebhookSink {
-  private readonly options: HttpPostOptions;
+/** An HTTP sink's settings: the POST's, and where alerts go that fail every attempt. */
+export interface HttpSinkOptions extends HttpPostOptions {
+  deadLetter?: DeadLetterOptions;
+}
 
-  constructor(options: HttpPostOptions) {
+export class WebhookSink implements AlertSink {
+  readonly batchSize = 1;
+  private readonly options: HttpSinkOptions;
+
+  constructor(options: HttpSinkOptions) {
     this.options = options;
   }
+
+  async start(): Promise<void> {}
+
+  deliver(batch: readonly SinkAlert[]): Promise<SinkReport> {
+    return sendEach(batch, (alert) => this.send(alert.body, alert.id), this.options.deadLetter);
+  }
+
+  async close(): Promise<void> {}
 
   /** POSTs the alert as it was committed (its JSON text). */
   send(alertJson: string, alertId: string): Promise<void> {

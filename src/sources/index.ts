@@ -1,8 +1,9 @@
 /**
- * The sources (DESIGN.md §2: registries are explicit). The first source that claims a path
+ * The sources (registries are explicit: docs/architecture.md, Layout). The first source that claims a path
  * expands it; `fileSource` claims every path, so it comes last. A new kind of input (S3,
  * SQS...) is one file implementing Source and one line here.
  */
+import { located } from '../core/errors.ts';
 import type { LocatedError } from '../core/errors.ts';
 import { fileSource } from './files.ts';
 import { lazyS3Source } from './s3-lazy.ts';
@@ -36,11 +37,7 @@ export async function* expandInputs(paths: string[], onError: (e: LocatedError) 
     const source = sourceFor(path);
     if (source === undefined) {
       const scheme = URL_SCHEME.exec(path)?.[1] ?? '';
-      onError({
-        code: 'TH_INPUT_READ',
-        message: `${scheme}:// inputs are not supported; inputs are local files and folders, - (stdin) and s3://bucket/prefix.`,
-        location: path,
-      });
+      onError(located('TH_INPUT_READ', `${scheme}:// inputs are not supported; inputs are local files and folders, - (stdin) and s3://bucket/prefix.`, path));
       continue;
     }
     yield* source.expand(path, onError, options);

@@ -1,4 +1,5 @@
 /** The located TH_INPUT_READ error every source reports for a path it cannot read. */
+import { located } from '../core/errors.ts';
 import type { LocatedError } from '../core/errors.ts';
 
 const HINTS: Readonly<Record<string, string>> = {
@@ -13,5 +14,5 @@ const HINTS: Readonly<Record<string, string>> = {
 export function inputReadError(path: string, error: unknown, what = 'input'): LocatedError {
   const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
   const reason = code !== undefined && HINTS[code] !== undefined ? `${HINTS[code]} (${code})` : error instanceof Error ? error.message : String(error);
-  return { code: 'TH_INPUT_READ', message: `cannot read this ${what}: ${reason}. Check the path and its permissions.`, location: path };
+  return located('TH_INPUT_READ', `cannot read this ${what}: ${reason}. Check the path and its permissions.`, path);
 }

@@ -4,6 +4,7 @@
  * the accounts, regions and dates asked for are entered; below a date folder, where nothing is
  * left to prune, one flat listing takes everything.
  */
+import { located } from '../core/errors.ts';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { LocatedError } from '../core/errors.ts';
@@ -49,11 +50,7 @@ async function* pages(client: S3Client, bucket: string, prefix: string, delimite
       );
     } catch (error) {
       if (options.signal?.aborted === true) return;
-      options.onError({
-        code: 'TH_S3_LIST',
-        message: `cannot list the objects under this prefix: ${describeS3Error(error)}. Check the bucket name, --region/--profile and s3:ListBucket.`,
-        location: s3Uri(bucket, prefix),
-      });
+      options.onError(located('TH_S3_LIST', `cannot list the objects under this prefix: ${describeS3Error(error)}. Check the bucket name, --region/--profile and s3:ListBucket.`, s3Uri(bucket, prefix)));
       return;
     }
     const keys: ListedObject[] = [];

@@ -5,6 +5,7 @@
  * that cannot be listed is one TH_S3_LIST error, an object that cannot be read one
  * TH_INPUT_READ error naming its s3:// URI; the scan goes on with the rest.
  */
+import { located } from '../core/errors.ts';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createS3Client } from './s3-client.ts';
 import type { LayoutFilter } from './s3-layout.ts';
@@ -41,7 +42,7 @@ export function createS3Source(clientFor: (options: AwsClientOptions) => S3Clien
     async *expand(path, onError, options = {}) {
       const location = parseS3Uri(path);
       if (location === undefined) {
-        onError({ code: 'TH_INPUT_READ', message: 'not a valid S3 URI: write s3://bucket or s3://bucket/prefix', location: path });
+        onError(located('TH_INPUT_READ', 'not a valid S3 URI: write s3://bucket or s3://bucket/prefix', path));
         return;
       }
       const client = cachedClient(options.aws ?? {});

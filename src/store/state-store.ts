@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Alert } from '../core/alert.ts';
-import { TrailhoundError } from '../core/errors.ts';
+import { located, TrailhoundError } from '../core/errors.ts';
 import { migrate } from './schema.ts';
 import { StateLock } from './state-lock.ts';
 
@@ -88,7 +88,7 @@ export class StateStore {
     } catch (error) {
       db?.close();
       lock.release();
-      throw new TrailhoundError({ code: 'TH_STATE_OPEN', message: `cannot open the state: ${(error as Error).message}`, location: directory });
+      throw new TrailhoundError(located('TH_STATE_OPEN', `cannot open the state: ${(error as Error).message}`, directory));
     }
   }
 

@@ -15,8 +15,9 @@ import { Detector } from '../../src/engine/detector.ts';
 import type { Alert } from '../../src/core/alert.ts';
 import { DEFAULT_RULES_DIR, loadRuleSet } from '../../src/pack/rule-set.ts';
 import { scan } from '../../src/scan/scan.ts';
-import type { ScanSummary, TimeRange } from '../../src/scan/scan.ts';
-import type { DetectorRecipe } from '../../src/scan/worker-recipe.ts';
+import type { ScanSummary } from '../../src/scan/scan-run.ts';
+import type { TimeRange } from '../../src/core/time-range.ts';
+import type { MatcherRecipe } from '../../src/scan/worker-recipe.ts';
 import { loadFeeds } from '../../src/intel/load.ts';
 import type { LocatedError } from '../../src/core/errors.ts';
 import { defaultOptions, generateCorpus } from '../../bench/generate.ts';
@@ -47,11 +48,10 @@ async function run(setup: Setup, workers: number, rawPrefilter: boolean): Promis
   const maxAgeMs = Number.POSITIVE_INFINITY;
   const intel = setup.cti === undefined ? undefined : (await loadFeeds(setup.cti, { now, maxAgeMs })).index;
   const detector = new Detector({ rules: ruleSet.rules, correlations: ruleSet.correlations, filters: ruleSet.filters, includeEvents: true, ...(intel === undefined ? {} : { intel }) });
-  const recipe: DetectorRecipe = {
+  const recipe: MatcherRecipe = {
     rulePaths: setup.rulePaths,
     ...(setup.varsFile === undefined ? {} : { varsFile: setup.varsFile }),
     now,
-    includeEvents: true,
     ...(setup.cti === undefined ? {} : { cti: { feeds: setup.cti, maxAgeMs } }),
   };
   const alerts: Alert[] = [];

@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JsonlFileSink } from '../../src/sinks/file.ts';
+import { JsonlFile } from '../../src/sinks/jsonl-file.ts';
 import { DeadLetterFile } from '../../src/sinks/dead-letter.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'trailhound-file-sink-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test('append writes one line per alert and reports where the file ends', async () => {
-  const sink = new JsonlFileSink(join(root, 'a.jsonl'));
+  const sink = new JsonlFile(join(root, 'a.jsonl'));
   const position = await sink.append(['{"id":"a1"}', '{"id":"a2"}']);
   assert.equal(position.offset, 24);
   assert.match(position.id, /^\d+:\d+$/);
@@ -20,11 +20,11 @@ test('append writes one line per alert and reports where the file ends', async (
 
 test('after a crash, the lines past the recorded end are recognised and a torn last line is cut off', async () => {
   const path = join(root, 'b.jsonl');
-  const sink = new JsonlFileSink(path);
+  const sink = new JsonlFile(path);
   const recorded = await sink.append(['{"id":"a1"}']);
   await sink.close();
   appendFileSync(path, '{"id":"a2"}\n{"id":"a3"}\n{"id":"a4","ti');
-  const reopened = new JsonlFileSink(path);
+  const reopened = new JsonlFile(path);
   const { ids, position } = await reopened.linesAfter(recorded);
   assert.deepEqual([...ids], ['a2', 'a3']);
   assert.equal(readFileSync(path, 'utf8'), '{"id":"a1"}\n{"id":"a2"}\n{"id":"a3"}\n');
@@ -36,12 +36,12 @@ test('after a crash, the lines past the recorded end are recognised and a torn l
 
 test('a file rotated since the recorded end is read from its start', async () => {
   const path = join(root, 'c.jsonl');
-  const sink = new JsonlFileSink(path);
+  const sink = new JsonlFile(path);
   const recorded = await sink.append(['{"id":"old"}']);
   await sink.close();
   renameSync(path, `${path}.1`);
   appendFileSync(path, '{"id":"new"}\n');
-  const reopened = new JsonlFileSink(path);
+  const reopened = new JsonlFile(path);
   assert.deepEqual([...(await reopened.linesAfter(recorded)).ids], ['new']);
   await reopened.close();
 });

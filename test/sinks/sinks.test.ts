@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { createSink } from '../../src/sinks/index.ts';
+import { sinkAlert } from '../../src/sinks/sink.ts';
 import type { Alert } from '../../src/core/alert.ts';
 
 function alert(overrides: Partial<Alert> = {}): Alert {
@@ -26,7 +27,7 @@ async function render(format: 'jsonl' | 'table', alerts: Alert[]): Promise<strin
   const chunks: Buffer[] = [];
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));
   const sink = createSink(format, stream, { colour: false });
-  for (const item of alerts) await sink.write(item);
+  for (const item of alerts) await sink.deliver([sinkAlert(item)]);
   await sink.close();
   return Buffer.concat(chunks).toString('utf8');
 }

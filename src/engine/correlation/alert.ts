@@ -10,7 +10,7 @@ export const MAX_ALERT_EVENT_IDS = 100;
 /** Distinct values listed in a value_count alert at most. */
 export const MAX_ALERT_VALUES = 100;
 
-/** The `correlation` member of an alert, with trailhound's additions to the contract (DESIGN.md §3). */
+/** The `correlation` member of an alert, with trailhound's additions to the contract (docs/architecture.md, Contracts). */
 export interface CorrelationDetails {
   type: CorrelationType;
   group: Record<string, string | null>;

@@ -35,7 +35,7 @@ import { compileFieldPath, fieldKeys, fieldValue, keyOf, MAX_GROUP_FANOUT, numbe
 import type { FieldPath } from './fields.ts';
 import { CorrelationGroup, RecencyList } from './group.ts';
 import { MinHeap } from './heap.ts';
-import { DEFAULT_LATENESS_MS, DEFAULT_MAX_GROUP_EVENTS, DEFAULT_MAX_GROUPS } from './options.ts';
+import { DEFAULT_BATCH_LATENESS_MS, DEFAULT_MAX_GROUP_EVENTS, DEFAULT_MAX_GROUPS } from './options.ts';
 import { ContextTable, fromSnapshotEntry, toSnapshotEntry } from './snapshot.ts';
 import type { CorrelationSnapshot, RestoreOutcome, SnapshotGroup } from './snapshot.ts';
 import type { ResolvedCorrelation } from './resolve.ts';
@@ -168,7 +168,7 @@ export class Correlator {
 
   /** `correlations` in dependency order, inner ones first (as resolveCorrelations returns them). */
   constructor(correlations: readonly ResolvedCorrelation[], options: CorrelatorOptions = {}) {
-    this.lateness = options.lateness ?? DEFAULT_LATENESS_MS;
+    this.lateness = options.lateness ?? DEFAULT_BATCH_LATENESS_MS;
     this.maxGroups = Math.max(1, options.maxGroups ?? DEFAULT_MAX_GROUPS);
     this.maxGroupEvents = Math.max(2, options.maxGroupEvents ?? DEFAULT_MAX_GROUP_EVENTS);
     this.includeEvents = options.includeEvents ?? false;

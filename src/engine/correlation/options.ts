@@ -6,7 +6,7 @@ import { parseTimespan } from '../../sigma/correlation.ts';
  * caps force it; results then do not depend on input order. A long-running consumer sets a
  * finite lateness instead (CloudTrail delivers most events within 5 to 15 minutes: 15m to 1h).
  */
-export const DEFAULT_LATENESS_MS = Number.POSITIVE_INFINITY;
+export const DEFAULT_BATCH_LATENESS_MS = Number.POSITIVE_INFINITY;
 
 /** Live correlation groups (all correlations together) before the least recently active is closed early. */
 export const DEFAULT_MAX_GROUPS = 100_000;

@@ -1,3 +1,4 @@
+import { located } from '../../core/errors.ts';
 import type { LocatedError } from '../../core/errors.ts';
 import type { CorrelationRule } from '../../sigma/correlation.ts';
 import { formatPosition } from '../../sigma/parse.ts';
@@ -49,11 +50,7 @@ export function resolveCorrelations(
     const clash = [correlation.id, correlation.name].find((key) => key !== undefined && byReference.has(key));
     if (clash !== undefined) {
       const other = byReference.get(clash)?.rule;
-      errors.push({
-        code: 'TH_RULE_DUPLICATE',
-        message: `correlation ${correlation.name ?? correlation.id}: ${clash} is already used by ${other?.position.file ?? 'another rule'}`,
-        location: locate(correlation),
-      });
+      errors.push(located('TH_RULE_DUPLICATE', `correlation ${correlation.name ?? correlation.id}: ${clash} is already used by ${other?.position.file ?? 'another rule'}`, locate(correlation)));
       continue;
     }
     byReference.set(correlation.id, { kind: 'correlation', rule: correlation });
@@ -75,7 +72,7 @@ export function resolveCorrelations(
     if (seen === 'ok') return true;
     if (seen === 'broken') return false;
     if (seen === 'visiting') {
-      errors.push({ code: 'TH_RULE_REFERENCE', message: `correlation ${correlation.name ?? correlation.id} references itself through a chain of correlations`, location: locate(correlation) });
+      errors.push(located('TH_RULE_REFERENCE', `correlation ${correlation.name ?? correlation.id} references itself through a chain of correlations`, locate(correlation)));
       state.set(correlation, 'broken');
       return false;
     }
@@ -90,7 +87,7 @@ export function resolveCorrelations(
       if (input.kind !== 'correlation') return;
       if (!visit(input.rule)) {
         if (state.get(correlation) !== 'broken') {
-          errors.push({ code: 'TH_RULE_REFERENCE', message: `correlation ${correlation.name ?? correlation.id}: the referenced correlation ${correlation.rules[index] ?? ''} cannot run (see its error)`, location: locate(correlation, index) });
+          errors.push(located('TH_RULE_REFERENCE', `correlation ${correlation.name ?? correlation.id}: the referenced correlation ${correlation.rules[index] ?? ''} cannot run (see its error)`, locate(correlation, index)));
         }
         ok = false;
       }
@@ -111,12 +108,12 @@ function resolveOne(correlation: CorrelationRule, byReference: ReadonlyMap<strin
   correlation.rules.forEach((reference, index) => {
     const input = byReference.get(reference);
     if (input === undefined) {
-      errors.push({ code: 'TH_RULE_REFERENCE', message: `correlation ${label} references '${reference}', which is not loaded: no rule or correlation has that name or id`, location: locate(correlation, index) });
+      errors.push(located('TH_RULE_REFERENCE', `correlation ${label} references '${reference}', which is not loaded: no rule or correlation has that name or id`, locate(correlation, index)));
       ok = false;
       return;
     }
     if (inputs.some((other) => other.rule === input.rule)) {
-      errors.push({ code: 'TH_RULE_REFERENCE', message: `correlation ${label} references ${reference} twice (by name and by id)`, location: locate(correlation, index) });
+      errors.push(located('TH_RULE_REFERENCE', `correlation ${label} references ${reference} twice (by name and by id)`, locate(correlation, index)));
       ok = false;
       return;
     }
@@ -127,7 +124,7 @@ function resolveOne(correlation: CorrelationRule, byReference: ReadonlyMap<strin
   for (const [alias, mapping] of correlation.aliases) {
     for (const reference of mapping.keys()) {
       if (!inputs.some((input) => refersTo(reference, input))) {
-        errors.push({ code: 'TH_RULE_REFERENCE', message: `correlation ${label}: alias '${alias}' maps '${reference}', which is not one of its rules (${correlation.rules.join(', ')})`, location: locate(correlation) });
+        errors.push(located('TH_RULE_REFERENCE', `correlation ${label}: alias '${alias}' maps '${reference}', which is not one of its rules (${correlation.rules.join(', ')})`, locate(correlation)));
         ok = false;
       }
     }
@@ -143,7 +140,7 @@ function resolveOne(correlation: CorrelationRule, byReference: ReadonlyMap<strin
       names.map((name) => {
         const field = fieldFor(name, input);
         if (field !== undefined) return field;
-        errors.push({ code: 'TH_RULE_SCHEMA', message: `correlation ${label}: alias '${name}' (in ${what}) gives no field for rule ${correlation.rules[index] ?? ''}: add '${correlation.rules[index] ?? ''}: <field>' under aliases.${name}`, location: locate(correlation) });
+        errors.push(located('TH_RULE_SCHEMA', `correlation ${label}: alias '${name}' (in ${what}) gives no field for rule ${correlation.rules[index] ?? ''}: add '${correlation.rules[index] ?? ''}: <field>' under aliases.${name}`, locate(correlation)));
         ok = false;
         return name;
       }),

@@ -1,6 +1,6 @@
 /**
  * One alert per GuardDuty finding id, however many times GuardDuty publishes it
- * (DESIGN.md §4). GuardDuty re-publishes a finding each time it sees the activity again, with
+ * (docs/architecture.md, Semantics). GuardDuty re-publishes a finding each time it sees the activity again, with
  * a higher `service.count` and a later `updatedAt` (compareFindingVersions orders them).
  *
  * - A version no newer than one already seen is ignored, whatever the order of arrival.

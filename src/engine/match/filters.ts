@@ -3,6 +3,7 @@
  * match: a filtered-out event raises no alert and feeds no correlation count. A filter that
  * names a correlation keeps the event out of that correlation only.
  */
+import { located } from '../../core/errors.ts';
 import type { LocatedError } from '../../core/errors.ts';
 import type { CorrelationRule } from '../../sigma/correlation.ts';
 import type { CompiledFilter } from '../../sigma/filter.ts';
@@ -56,11 +57,7 @@ export function resolveFilterTargets(
       if (rule !== undefined) {
         if (logSourceCovers(filter.logsource, rule.logsource)) add(targets.rules, rule, filter);
         else {
-          targets.errors.push({
-            code: 'TH_RULE_REFERENCE',
-            message: `filter ${filter.label}: rule ${reference} has logsource ${JSON.stringify(rule.logsource)}, outside the filter's ${JSON.stringify(filter.logsource)}; the filter does not apply to it`,
-            location,
-          });
+          targets.errors.push(located('TH_RULE_REFERENCE', `filter ${filter.label}: rule ${reference} has logsource ${JSON.stringify(rule.logsource)}, outside the filter's ${JSON.stringify(filter.logsource)}; the filter does not apply to it`, location));
         }
         return;
       }
@@ -69,7 +66,7 @@ export function resolveFilterTargets(
         add(targets.correlations, correlation, filter);
         return;
       }
-      targets.errors.push({ code: 'TH_RULE_REFERENCE', message: `filter ${filter.label} names '${reference}', which is not loaded: no rule or correlation has that name or id`, location });
+      targets.errors.push(located('TH_RULE_REFERENCE', `filter ${filter.label} names '${reference}', which is not loaded: no rule or correlation has that name or id`, location));
     });
   }
   return targets;

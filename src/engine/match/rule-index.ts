@@ -1,4 +1,5 @@
 import type { Envelope, LogSourceName } from '../../core/envelope.ts';
+import { sourcesOfRule } from '../../sigma/log-sources.ts';
 import type { CompiledDetectionRule } from '../../sigma/types.ts';
 
 /** Fields worth indexing on, best first: nearly every CloudTrail rule pins eventName. */
@@ -15,18 +16,8 @@ interface SourceIndex {
   unindexed: CompiledDetectionRule[];
 }
 
-/** Which log sources a rule applies to, from its Sigma logsource. Empty: none of ours. */
-export function sourcesOfRule(rule: CompiledDetectionRule): LogSourceName[] {
-  const { product, service } = rule.logsource;
-  if (product !== undefined && product.toLowerCase() !== 'aws') return [];
-  const all: LogSourceName[] = ['cloudtrail', 'vpcflow', 'guardduty'];
-  if (service === undefined) return product === undefined ? [] : all;
-  const wanted = service.toLowerCase();
-  return all.filter((source) => source === wanted);
-}
-
 /**
- * Picks the candidate rules for a record instead of trying every rule (DESIGN.md §6).
+ * Picks the candidate rules for a record instead of trying every rule (docs/architecture.md, Performance).
  * A rule is filed under one field whose value its condition requires; a record is then
  * offered only to the rules filed under its own value of that field, plus the unindexed ones.
  */

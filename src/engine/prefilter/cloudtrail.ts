@@ -6,7 +6,7 @@
  */
 import type { CompiledDetectionRule } from '../../sigma/types.ts';
 import type { PrefilterLiteral, RawPrefilter } from '../../formats/cloudtrail/record-scan.ts';
-import { sourcesOfRule } from '../match/rule-index.ts';
+import { sourcesOfRule } from '../../sigma/log-sources.ts';
 
 export type PrefilterPlan = { readonly prefilter: RawPrefilter; readonly reason?: undefined } | { readonly prefilter?: undefined; readonly reason: string };
 

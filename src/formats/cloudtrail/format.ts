@@ -17,6 +17,7 @@
  * records; their eventName lives in `insightDetails`, so rules on eventName do not see them.
  * The record is never copied or normalised; the envelope time is `eventTime`.
  */
+import { located } from '../../core/errors.ts';
 import type { Envelope, LogRecord, Origin } from '../../core/envelope.ts';
 import { parseTimestamp } from '../time.ts';
 import type { JsonFormat, UnwrapContext } from '../types.ts';
@@ -108,7 +109,7 @@ function locate(ctx: UnwrapContext, member: string): string {
 }
 
 function notAnObject(ctx: UnwrapContext, member: string, what: string): void {
-  ctx.reportError({ code: 'TH_INPUT_RECORD', message: `${what} is not a JSON object: skipped`, location: locate(ctx, member) });
+  ctx.reportError(located('TH_INPUT_RECORD', `${what} is not a JSON object: skipped`, locate(ctx, member)));
 }
 
 function eventBridgeTime(value: Record<string, unknown>): number | undefined {
@@ -131,11 +132,7 @@ function unwrapArray(list: readonly unknown[], ctx: UnwrapContext, out: Envelope
     else if (isCloudTrailRecord(item)) out.push(cloudTrailEnvelope(item, ctx.nextOrigin()));
     else if (isEventBridgeCloudTrail(item)) out.push(cloudTrailEnvelope(item.detail as LogRecord, ctx.nextOrigin(), eventBridgeTime(item)));
     else {
-      ctx.reportError({
-        code: 'TH_INPUT_RECORD',
-        message: `element ${i} is not a CloudTrail record (no eventVersion/eventTime/eventSource/eventName): skipped`,
-        location: locate(ctx, `[${i}]`),
-      });
+      ctx.reportError(located('TH_INPUT_RECORD', `element ${i} is not a CloudTrail record (no eventVersion/eventTime/eventSource/eventName): skipped`, locate(ctx, `[${i}]`)));
     }
   }
 }
@@ -151,18 +148,14 @@ function unwrapLogsPayload(value: Record<string, unknown>, ctx: UnwrapContext, o
     if (event === undefined) continue;
     const member = `.logEvents[${i}]`;
     if (!isJsonObject(event) || typeof event.message !== 'string') {
-      ctx.reportError({ code: 'TH_INPUT_RECORD', message: `logEvents[${i}] has no string message: skipped`, location: locate(ctx, member) });
+      ctx.reportError(located('TH_INPUT_RECORD', `logEvents[${i}] has no string message: skipped`, locate(ctx, member)));
       continue;
     }
     let record: unknown;
     try {
       record = JSON.parse(event.message);
     } catch (error) {
-      ctx.reportError({
-        code: 'TH_INPUT_JSON',
-        message: `logEvents[${i}].message is not valid JSON (${error instanceof Error ? error.message : String(error)}): skipped`,
-        location: locate(ctx, member),
-      });
+      ctx.reportError(located('TH_INPUT_JSON', `logEvents[${i}].message is not valid JSON (${error instanceof Error ? error.message : String(error)}): skipped`, locate(ctx, member)));
       continue;
     }
     if (!isJsonObject(record)) {
@@ -187,11 +180,7 @@ function unwrapLookupEvents(value: Record<string, unknown>, ctx: UnwrapContext, 
     if (typeof text !== 'string') {
       if (isCloudTrailRecord(event)) out.push(cloudTrailEnvelope(event, ctx.nextOrigin()));
       else {
-        ctx.reportError({
-          code: 'TH_INPUT_RECORD',
-          message: `Events[${i}] has neither a CloudTrailEvent string nor a CloudTrail record: skipped`,
-          location: locate(ctx, member),
-        });
+        ctx.reportError(located('TH_INPUT_RECORD', `Events[${i}] has neither a CloudTrailEvent string nor a CloudTrail record: skipped`, locate(ctx, member)));
       }
       continue;
     }
@@ -199,11 +188,7 @@ function unwrapLookupEvents(value: Record<string, unknown>, ctx: UnwrapContext, 
     try {
       record = JSON.parse(text);
     } catch (error) {
-      ctx.reportError({
-        code: 'TH_INPUT_JSON',
-        message: `Events[${i}].CloudTrailEvent is not valid JSON (${error instanceof Error ? error.message : String(error)}): skipped`,
-        location: locate(ctx, `${member}.CloudTrailEvent`),
-      });
+      ctx.reportError(located('TH_INPUT_JSON', `Events[${i}].CloudTrailEvent is not valid JSON (${error instanceof Error ? error.message : String(error)}): skipped`, locate(ctx, `${member}.CloudTrailEvent`)));
       continue;
     }
     if (isJsonObject(record)) out.push(cloudTrailEnvelope(record, ctx.nextOrigin()));

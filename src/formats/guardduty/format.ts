@@ -13,6 +13,7 @@
  * when none parses. Deduplication is the engine's: guardDutyFindingVersion() gives it the
  * finding id, `service.count` and `updatedAt` to compare.
  */
+import { located } from '../../core/errors.ts';
 import type { Envelope, LogRecord } from '../../core/envelope.ts';
 import type { JsonFormat, UnwrapContext } from '../types.ts';
 import { isJsonObject } from '../../core/json-object.ts';
@@ -109,11 +110,7 @@ function addFinding(out: Envelope[], ctx: UnwrapContext, value: unknown, member:
   // A hole left by the dispatcher's recovery of a damaged array: already reported.
   if (value === undefined && member !== '' && member !== '.detail') return;
   if (!isJsonObject(value) || typeof value.type !== 'string' || typeof value.id !== 'string') {
-    ctx.reportError({
-      code: 'TH_INPUT_RECORD',
-      message: 'not a GuardDuty finding: an object with string `id` and `type` is required',
-      location: locate(ctx, member),
-    });
+    ctx.reportError(located('TH_INPUT_RECORD', 'not a GuardDuty finding: an object with string `id` and `type` is required', locate(ctx, member)));
     return;
   }
   if (isSampleFinding(value)) {
@@ -142,7 +139,7 @@ export const guardDutyFormat: JsonFormat = {
       return out;
     }
     if (!isJsonObject(value)) {
-      ctx.reportError({ code: 'TH_INPUT_RECORD', message: 'not a GuardDuty finding', location: locate(ctx, '') });
+      ctx.reportError(located('TH_INPUT_RECORD', 'not a GuardDuty finding', locate(ctx, '')));
       return out;
     }
     if (isEventBridgeFinding(value)) {

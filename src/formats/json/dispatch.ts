@@ -2,6 +2,7 @@
  * Offers each parsed top-level JSON value to the JSON formats in registry order; the first
  * that recognises it unwraps it. A value none recognises is one TH_INPUT_FORMAT error.
  */
+import { located } from '../../core/errors.ts';
 import type { Batcher } from '../batcher.ts';
 import type { JsonFormat } from '../types.ts';
 import type { UnitContext } from '../unit-context.ts';
@@ -43,12 +44,7 @@ export class JsonDispatcher {
         return;
       }
     }
-    ctx.reportError({
-      code: 'TH_INPUT_FORMAT',
-      message:
-        `this JSON value (${describeValue(value)}) is not a log format trailhound reads: CloudTrail records ` +
-        '(S3 files, JSON lines, EventBridge, CloudWatch Logs, lookup-events), GuardDuty findings, VPC Flow Logs.',
-      location,
-    });
+    ctx.reportError(located('TH_INPUT_FORMAT', `this JSON value (${describeValue(value)}) is not a log format trailhound reads: CloudTrail records ` +
+        '(S3 files, JSON lines, EventBridge, CloudWatch Logs, lookup-events), GuardDuty findings, VPC Flow Logs.', location));
   }
 }

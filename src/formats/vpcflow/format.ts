@@ -14,6 +14,7 @@
  * Parquet delivery is decoded by decodeFlowParquet (vpcflow-parquet.ts); the byte-level
  * fast path without records is scanFlowLines (vpcflow-scan.ts), or options.flowTap here.
  */
+import { located } from '../../core/errors.ts';
 import type { Envelope } from '../../core/envelope.ts';
 import type { DecodeOptions, TextFormat } from '../types.ts';
 import { DEFAULT_FLOW_HEADER, isFlowHeaderTokens, parseFlowFormat, type FlowHeader } from './fields.ts';
@@ -77,11 +78,7 @@ function headerFromOptions(uri: string, options: DecodeOptions): FlowHeader {
   const parsed = parseFlowFormat(options.flowFormat);
   if (typeof parsed !== 'string') return parsed;
   options.stats.errors++;
-  options.onError({
-    code: 'TH_CONFIG',
-    message: `invalid flow log format: ${parsed}; header-less lines of ${uri} are read with the default version 2 format`,
-    location: '--flow-format',
-  });
+  options.onError(located('TH_CONFIG', `invalid flow log format: ${parsed}; header-less lines of ${uri} are read with the default version 2 format`, '--flow-format'));
   return DEFAULT_FLOW_HEADER;
 }
 

@@ -9,6 +9,7 @@
  * lines are skipped. A header line (see isFlowHeaderTokens) replaces the current header from
  * there on: AWS writes one at the top of each S3 object, concatenated objects repeat it.
  */
+import { located } from '../../core/errors.ts';
 import type { LocatedError } from '../../core/errors.ts';
 import type { LogRecord } from '../../core/envelope.ts';
 import { DEFAULT_FLOW_HEADER, isFlowHeaderTokens, makeFlowHeader, type FlowHeader } from './fields.ts';
@@ -468,7 +469,7 @@ export class FlowLineScanner {
 
   private report(line: number, message: string): void {
     this.stats.errors++;
-    this.onError?.({ code: 'TH_INPUT_RECORD', message, location: `${this.uri}:${line}` });
+    this.onError?.(located('TH_INPUT_RECORD', message, `${this.uri}:${line}`));
   }
 
   /**

@@ -4,6 +4,7 @@
  * record shape as the text decoder: integers as numbers (INT_64 bigints converted), strings
  * as strings, null and `-` values left out. Read one row group at a time with hyparquet.
  */
+import { located } from '../../core/errors.ts';
 import { parquetMetadata, parquetReadObjects, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import type { Envelope, LogRecord } from '../../core/envelope.ts';
@@ -54,11 +55,7 @@ export async function* decodeFlowParquet(
     metadata = parquetMetadata(file);
   } catch (err) {
     stats.errors++;
-    options.onError({
-      code: 'TH_INPUT_READ',
-      message: `not a readable Parquet file: ${(err as Error).message}`,
-      location: uri,
-    });
+    options.onError(located('TH_INPUT_READ', `not a readable Parquet file: ${(err as Error).message}`, uri));
     return;
   }
   let rowStart = 0;
@@ -70,11 +67,7 @@ export async function* decodeFlowParquet(
       rows = await parquetReadObjects({ file, metadata, rowStart, rowEnd, compressors });
     } catch (err) {
       stats.errors++;
-      options.onError({
-        code: 'TH_INPUT_READ',
-        message: `damaged Parquet row group (rows ${rowStart} to ${rowEnd - 1}): ${(err as Error).message}`,
-        location: uri,
-      });
+      options.onError(located('TH_INPUT_READ', `damaged Parquet row group (rows ${rowStart} to ${rowEnd - 1}): ${(err as Error).message}`, uri));
       rowStart = rowEnd;
       continue;
     }
@@ -87,11 +80,7 @@ export async function* decodeFlowParquet(
         const cell = cellValue(field, row[column]);
         if (!cell.ok) {
           stats.errors++;
-          options.onError({
-            code: 'TH_INPUT_RECORD',
-            message: `column ${column} is not an integer: ${JSON.stringify(String(row[column])).slice(0, 60)}`,
-            location: `${uri}#${rowStart + i}`,
-          });
+          options.onError(located('TH_INPUT_RECORD', `column ${column} is not an integer: ${JSON.stringify(String(row[column])).slice(0, 60)}`, `${uri}#${rowStart + i}`));
           continue rows;
         }
         if (cell.value !== undefined) record[field] = cell.value;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RuleIndex, sourcesOfRule } from '../../../src/engine/match/rule-index.ts';
+import { RuleIndex } from '../../../src/engine/match/rule-index.ts';
+import { sourcesOfRule } from '../../../src/sigma/log-sources.ts';
 import { cloudTrailEnvelope, fakeRule } from '../fake-rule.ts';
 import { Detector } from '../../../src/engine/detector.ts';
 import type { Alert } from '../../../src/core/alert.ts';
@@ -82,7 +83,7 @@ test("mayAct hands out the matching rules' ordinals, and process() given them al
   const detector = new Detector({ rules: [any, stop], includeEvents: false });
   const envelope = cloudTrailEnvelope({ eventName: 'StopLogging', eventSource: 'cloudtrail.amazonaws.com', eventTime: '2026-11-03T00:00:00Z', eventID: 'e1' });
   const ordinals: number[] = [];
-  assert.equal(detector.mayAct(envelope, ordinals), true);
+  assert.equal(detector.matcher.mayAct(envelope, ordinals), true);
   assert.deepEqual(ordinals, [0, 1]);
   const hinted: Alert[] = [];
   detector.process(envelope, hinted, ordinals.map((o) => detector.index.rules[o] as CompiledDetectionRule));
