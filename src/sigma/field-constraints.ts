@@ -44,3 +44,18 @@ export function anyFields<T>(constraints: readonly FieldConstraints<T>[], union:
   }
   return out;
 }
+
+/** The lists concatenated in order, each item kept once (by `key`): the union of what OR's branches allow. */
+export function unionBy<T>(lists: readonly (readonly T[])[], key: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  const out: T[] = [];
+  for (const list of lists) {
+    for (const item of list) {
+      const k = key(item);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      out.push(item);
+    }
+  }
+  return out;
+}

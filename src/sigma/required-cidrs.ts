@@ -26,7 +26,7 @@
  */
 import { cidrContains } from './cidr.ts';
 import type { CidrNetwork } from './cidr.ts';
-import { allFields, anyFields } from './field-constraints.ts';
+import { allFields, anyFields, unionBy } from './field-constraints.ts';
 import type { FieldConstraints } from './field-constraints.ts';
 import { compileFieldPath, someScalar, someTerminal } from './field-path.ts';
 
@@ -56,17 +56,7 @@ function networkKey(network: CidrNetwork): string {
 
 /** The union of network lists, without duplicates, in order. */
 function unionNetworks(lists: readonly (readonly CidrNetwork[])[]): CidrNetwork[] {
-  const seen = new Set<string>();
-  const out: CidrNetwork[] = [];
-  for (const list of lists) {
-    for (const network of list) {
-      const key = networkKey(network);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      out.push(network);
-    }
-  }
-  return out;
+  return unionBy(lists, networkKey);
 }
 
 /** Constraints of a disjunction: fields constrained in every branch, networks unioned. */

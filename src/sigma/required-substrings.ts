@@ -48,7 +48,7 @@
  * - `not` constrains nothing.
  * (AND and OR are the shared combinations of src/sigma/field-constraints.ts.)
  */
-import { allFields, anyFields } from './field-constraints.ts';
+import { allFields, anyFields, unionBy } from './field-constraints.ts';
 import type { FieldConstraints } from './field-constraints.ts';
 import { compileFieldPath, someScalar, someTerminal } from './field-path.ts';
 import type { RequiredLiteral } from './types.ts';
@@ -84,17 +84,7 @@ function literalKey(literal: RequiredLiteral): string {
 
 /** The concatenation of literal lists, without duplicates. */
 export function concatLiterals(lists: readonly (readonly RequiredLiteral[])[]): RequiredLiteral[] {
-  const seen = new Set<string>();
-  const out: RequiredLiteral[] = [];
-  for (const list of lists) {
-    for (const literal of list) {
-      const key = literalKey(literal);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      out.push(literal);
-    }
-  }
-  return out;
+  return unionBy(lists, literalKey);
 }
 
 /** Constraints of a disjunction: fields constrained in every branch, lists concatenated. */
