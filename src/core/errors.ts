@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   TH_RULE_PLACEHOLDER: 'An `|expand` placeholder has no value in the --vars file.',
   TH_RULE_EXPIRED: 'A filter is past its `expires` date and no longer applies.',
   TH_RULE_TEST: 'A rule test case is malformed or its expectation failed.',
+  TH_RULE_REGEX_UNSAFE: 'A regular expression in a rule could backtrack catastrophically and no linear-time engine can run it.',
+  TH_RULE_LIMIT: 'A rule, filter, tests or vars file exceeds a size, nesting or YAML alias limit.',
   // Configuration and arguments (exit code 2)
   TH_CONFIG: 'A configuration file or command-line argument is invalid.',
   TH_VARS: 'The --vars file is invalid.',
@@ -27,8 +29,11 @@ export const ERROR_CODES = {
   TH_INPUT_JSON: 'An input holds invalid JSON.',
   TH_INPUT_RECORD: 'A record is not a JSON object, or lacks what its format requires.',
   TH_INPUT_FORMAT: 'The content of an input matches no supported log format.',
+  TH_INPUT_LIMIT: 'An input exceeds a limit (decompressed size, nesting depth); the rest of the input is still read.',
+  TH_INPUT_SPECIAL: 'An input path is a FIFO, socket or device, or a symbolic link leaving the scanned folder; it is not read.',
   TH_INTEL_FEED: 'A threat-intelligence feed could not be read or parsed.',
   TH_INTEL_INDICATOR: 'An indicator in a feed is invalid or uses an unsupported pattern.',
+  TH_INTEL_TOO_BROAD: 'An indicator covers too wide a network (0.0.0.0/0, ::/0, unspecified or mapped ranges) and was refused.',
   // S3, SQS and the watch service
   TH_S3_LIST: 'An S3 bucket or prefix could not be listed.',
   TH_SQS_RECEIVE: 'Messages could not be received from an SQS queue.',
@@ -38,6 +43,7 @@ export const ERROR_CODES = {
   TH_SINK_DELIVERY: 'An alert could not be delivered to a sink; it will be retried.',
   TH_SINK_DEAD_LETTER: 'An alert could not be delivered after every retry and went to the dead-letter file.',
   TH_STATE_OPEN: 'The state directory or its SQLite database could not be opened.',
+  TH_STATE_DAMAGED: 'The state database is empty, truncated or fails its integrity check.',
   TH_STATE_RESTORE: 'Saved correlation state could not be fully restored (rules changed since it was saved).',
 } as const;
 
