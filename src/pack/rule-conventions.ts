@@ -1,11 +1,10 @@
 import { located } from '../core/errors.ts';
-import { access, readFile } from 'node:fs/promises';
 import type { LocatedError } from '../core/errors.ts';
 import type { SigmaDocumentMeta } from '../sigma/types.ts';
 
 /** A detection or correlation rule: what the conventions look at. */
 export type ConventionSubject = SigmaDocumentMeta & { source: Readonly<Record<string, unknown>> };
-import { parseRuleTests, testsFileOf } from './rule-tests.ts';
+import { readRuleTests, testsFileOf } from './rule-tests.ts';
 
 /** ATT&CK tactics as Sigma tags name them, plus the v19 split of Defense Evasion. */
 export const ATTACK_TACTICS = new Set([
@@ -59,13 +58,11 @@ export async function checkRuleConventions(rule: ConventionSubject): Promise<Loc
   if (!attackTags.some((tag) => /^attack\.t\d{4}/.test(tag))) fail('no ATT&CK technique tag (attack.tNNNN)');
 
   const testsFile = testsFileOf(rule.position.file);
-  try {
-    await access(testsFile);
-  } catch {
+  const parsed = await readRuleTests(testsFile);
+  if (parsed === undefined) {
     errors.push(located('TH_RULE_TEST', `${rule.name ?? rule.id}: no tests file ${testsFile}`, location));
     return errors;
   }
-  const parsed = parseRuleTests(await readFile(testsFile, 'utf8'), testsFile);
   errors.push(...parsed.errors);
   const mine = parsed.cases.filter((testCase) => testCase.rule === undefined || testCase.rule === rule.name || testCase.rule === rule.id);
   if (!mine.some((testCase) => testCase.expect === 'match')) fail(`${testsFile} has no case that must match`);

@@ -1,12 +1,11 @@
 import { located } from '../core/errors.ts';
-import { readFile } from 'node:fs/promises';
 import type { LocatedError } from '../core/errors.ts';
 import { loadRulePaths, parsePlaceholderFile } from '../sigma/index.ts';
 import { parseCorrelationDocument } from '../sigma/correlation.ts';
 import type { CorrelationRule } from '../sigma/correlation.ts';
 import { compileFilterDocument } from '../sigma/filter.ts';
 import type { CompiledFilter } from '../sigma/filter.ts';
-import { formatPosition } from '../sigma/parse.ts';
+import { fileTooLarge, formatPosition, MAX_RULE_FILE_BYTES, readTextFile } from '../sigma/parse.ts';
 import type { CompiledDetectionRule, PlaceholderValues, RawSigmaDocument } from '../sigma/types.ts';
 import { resolveCorrelations } from '../engine/correlation/resolve.ts';
 import { resolveFilterTargets } from '../engine/match/filters.ts';
@@ -41,7 +40,12 @@ export interface RuleSet {
 async function loadVars(file: string, errors: LocatedError[]): Promise<PlaceholderValues> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    const read = await readTextFile(file, MAX_RULE_FILE_BYTES);
+    if (!read.ok) {
+      errors.push(read.reason === 'too-large' ? fileTooLarge(file, read.size, MAX_RULE_FILE_BYTES, 'the vars file') : located('TH_VARS', 'cannot read the vars file: not a regular file', file));
+      return new Map();
+    }
+    text = read.text;
   } catch (error) {
     errors.push(located('TH_VARS', `cannot read the vars file: ${(error as Error).message}`, file));
     return new Map();

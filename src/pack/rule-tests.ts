@@ -1,6 +1,4 @@
 import { located } from '../core/errors.ts';
-import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument, isSeq, isMap } from 'yaml';
 import type { LocatedError } from '../core/errors.ts';
 import type { Envelope, LogRecord, LogSourceName } from '../core/envelope.ts';
 import type { Alert } from '../core/alert.ts';
@@ -10,6 +8,7 @@ import { resolveCorrelations } from '../engine/correlation/resolve.ts';
 import type { CorrelationRule } from '../sigma/correlation.ts';
 import type { CompiledFilter } from '../sigma/filter.ts';
 import type { CompiledDetectionRule } from '../sigma/types.ts';
+import { fileTooLarge, formatPosition, MAX_RULE_FILE_BYTES, nodeToPlain, parseYamlFile, readTextFile } from '../sigma/parse.ts';
 import { isJsonObject } from '../core/json-object.ts';
 
 export type Expectation = 'match' | 'no-match';
@@ -46,28 +45,29 @@ export function testsFileOf(ruleFile: string): string {
   return ruleFile.replace(/\.ya?ml$/, '') + '.tests.yml';
 }
 
-/** Parses a tests file into cases, each with its `file:line:col`; malformed cases become errors. */
+/**
+ * Parses a tests file into cases, each with its `file:line:col`; malformed cases become errors.
+ * The YAML is read as rule files are (src/sigma/parse.ts): aliases resolve (`event: *base`
+ * reuses an anchored event), within the same limits (TH_RULE_LIMIT).
+ */
 export function parseRuleTests(text: string, file: string): { cases: RuleTestCase[]; errors: LocatedError[] } {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
-  const errors: LocatedError[] = [];
-  const at = (offset: number | undefined): string => {
-    const { line, col } = lineCounter.linePos(offset ?? 0);
-    return `${file}:${line}:${col}`;
-  };
-  for (const error of document.errors) {
-    errors.push(located('TH_RULE_TEST', `invalid YAML: ${error.message.split('\n')[0]}`, at(error.pos[0])));
-  }
+  const parsed = parseYamlFile(text, file);
+  const errors: LocatedError[] = parsed.errors.map((error) => (error.code === 'TH_RULE_YAML' ? { ...error, code: 'TH_RULE_TEST' } : error));
   if (errors.length > 0) return { cases: [], errors };
-  const root = document.contents;
-  if (!isSeq(root)) {
-    errors.push(located('TH_RULE_TEST', 'a tests file is a YAML list of cases', at(root?.range?.[0])));
+  const documents = parsed.documents.filter((document) => document.tree !== null);
+  const root = documents[0]?.tree ?? null;
+  if (documents.length > 1) {
+    errors.push(located('TH_RULE_TEST', 'a tests file is one YAML list of cases, not several documents', formatPosition(documents[1]?.position ?? { file, line: 1, col: 1 })));
+    return { cases: [], errors };
+  }
+  if (root === null || root.kind !== 'seq') {
+    errors.push(located('TH_RULE_TEST', 'a tests file is a YAML list of cases', root === null ? `${file}:1:1` : formatPosition(root.position)));
     return { cases: [], errors };
   }
   const cases: RuleTestCase[] = [];
   root.items.forEach((item, position) => {
-    const location = at(isMap(item) ? item.range?.[0] : undefined);
-    const value: unknown = isMap(item) ? item.toJSON() : undefined;
+    const location = formatPosition(item.position);
+    const value: unknown = item.kind === 'map' ? nodeToPlain(item) : undefined;
     if (!isJsonObject(value)) {
       errors.push(located('TH_RULE_TEST', `case ${position + 1} is not a mapping`, location));
       return;
@@ -91,6 +91,24 @@ export function parseRuleTests(text: string, file: string): { cases: RuleTestCas
     });
   });
   return { cases, errors };
+}
+
+/**
+ * Reads and parses a tests file (at most MAX_RULE_FILE_BYTES: a larger one is TH_RULE_LIMIT,
+ * one that is not a regular file TH_RULE_TEST); undefined when there is none.
+ */
+export async function readRuleTests(file: string): Promise<{ cases: RuleTestCase[]; errors: LocatedError[] } | undefined> {
+  let read;
+  try {
+    read = await readTextFile(file, MAX_RULE_FILE_BYTES);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return { cases: [], errors: [located('TH_RULE_TEST', `cannot read the tests file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, file)] };
+  }
+  if (!read.ok) {
+    return { cases: [], errors: [read.reason === 'too-large' ? fileTooLarge(file, read.size, MAX_RULE_FILE_BYTES, 'the tests file') : located('TH_RULE_TEST', 'cannot read the tests file: not a regular file', file)] };
+  }
+  return parseRuleTests(read.text, file);
 }
 
 function eventTimeOf(record: LogRecord): number {
@@ -178,13 +196,9 @@ export async function runRuleTests(rules: readonly CompiledDetectionRule[], cont
   const results: RuleTestFileResult[] = [];
   for (const [ruleFile, fileRules] of byFile) {
     const testsFile = testsFileOf(ruleFile);
-    let text: string;
-    try {
-      text = await readFile(testsFile, 'utf8');
-    } catch {
-      continue;
-    }
-    const { cases, errors } = parseRuleTests(text, testsFile);
+    const parsed = await readRuleTests(testsFile);
+    if (parsed === undefined) continue;
+    const { cases, errors } = parsed;
     const outcomes: RuleTestOutcome[] = [];
     for (const testCase of cases) {
       const rule =

@@ -2,17 +2,48 @@
  * Reading a YAML configuration with located errors: every value read through a ConfigReader
  * knows its `file:line:col`, and every problem (wrong type, unknown key, missing key) is
  * collected as a TH_CONFIG error there, so that `config check` reports all of them at once.
+ *
+ * The configuration is hostile input like a rule file, with the same bounds (src/sigma/parse.ts):
+ * at most MAX_CONFIG_FILE_BYTES, aliases (`sources: *shared`) resolved but expanding to at most
+ * MAX_YAML_ALIAS_NODES nodes over the file, the first MAX_YAML_ERRORS_PER_DOCUMENT YAML
+ * errors; all TH_CONFIG. Duplicate keys are found by `mapping` (not by the `yaml` library, whose
+ * check is quadratic in the size of a mapping).
  */
 import { located } from '../core/errors.ts';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
 import type { LocatedError } from '../core/errors.ts';
+import { MAX_YAML_ALIAS_NODES, MAX_YAML_ERRORS_PER_DOCUMENT, withPlainEnv } from '../sigma/parse.ts';
+
+/** The largest watch configuration read (bytes). */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+/** Each alias of a document and the node it names (the last anchor of that name before it). */
+function resolveAliases(document: Document.Parsed): Map<YamlNode, YamlNode> {
+  const anchors = new Map<string, YamlNode>();
+  const targets = new Map<YamlNode, YamlNode>();
+  visit(document, {
+    Node: (_key, node) => {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        if (target !== undefined) targets.set(node, target);
+      } else if (typeof node.anchor === 'string' && node.anchor !== '') {
+        anchors.set(node.anchor, node);
+      }
+    },
+  });
+  return targets;
+}
 
 export class ConfigReader {
   readonly file: string;
   readonly errors: LocatedError[] = [];
   private readonly lines: LineCounter;
   private readonly env: NodeJS.ProcessEnv;
+  private aliases = new Map<YamlNode, YamlNode>();
+  private readonly sizes = new Map<YamlNode, number>();
+  private aliasNodes = 0;
+  private aliasLimitReported = false;
 
   constructor(file: string, lines: LineCounter, env: NodeJS.ProcessEnv) {
     this.file = file;
@@ -23,12 +54,57 @@ export class ConfigReader {
   /** Parses the text; YAML syntax errors are collected. Returns the root node. */
   static parse(text: string, file: string, env: NodeJS.ProcessEnv): { reader: ConfigReader; root: YamlNode | null } {
     const lines = new LineCounter();
-    const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
     const reader = new ConfigReader(file, lines, env);
-    for (const error of document.errors) {
+    if (text.length > MAX_CONFIG_FILE_BYTES) {
+      reader.errors.push(located('TH_CONFIG', `the configuration is ${text.length} characters, more than the limit of ${MAX_CONFIG_FILE_BYTES} bytes: it is not read`, file));
+      return { reader, root: null };
+    }
+    const document = withPlainEnv(() => parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false }));
+    for (const error of document.errors.slice(0, MAX_YAML_ERRORS_PER_DOCUMENT)) {
       reader.errors.push(located('TH_CONFIG', `invalid YAML: ${error.message.split('\n')[0] ?? ''}`, reader.at(error.pos[0])));
     }
-    return { reader, root: document.errors.length > 0 ? null : (document.contents as YamlNode | null) };
+    if (document.errors.length > MAX_YAML_ERRORS_PER_DOCUMENT) {
+      reader.errors.push(located('TH_CONFIG', `invalid YAML: ${document.errors.length - MAX_YAML_ERRORS_PER_DOCUMENT} more errors`, file));
+    }
+    if (document.errors.length > 0) return { reader, root: null };
+    reader.aliases = resolveAliases(document);
+    return { reader, root: reader.deref(document.contents as YamlNode | null) ?? null };
+  }
+
+  /** Nodes under `node`, its aliases expanded (an alias inside the node it names counts as one). */
+  private sizeOf(node: YamlNode | null | undefined, open: Set<YamlNode> = new Set()): number {
+    if (node === null || node === undefined) return 1;
+    const target = isAlias(node) ? this.aliases.get(node) : node;
+    if (target === undefined || open.has(target)) return 1;
+    const known = this.sizes.get(target);
+    if (known !== undefined) return known;
+    open.add(target);
+    let size = 1;
+    if (isMap(target)) for (const pair of target.items) size += this.sizeOf(pair.key as YamlNode | null, open) + this.sizeOf(pair.value as YamlNode | null, open);
+    else if (isSeq(target)) for (const item of target.items) size += this.sizeOf(item as YamlNode | null, open);
+    open.delete(target);
+    this.sizes.set(target, size);
+    return size;
+  }
+
+  /**
+   * The node an alias names (the node itself otherwise). Every use of an alias counts the nodes
+   * it stands for; past MAX_YAML_ALIAS_NODES over the file, aliases read as nothing and one
+   * TH_CONFIG error says why.
+   */
+  private deref(node: YamlNode | null | undefined): YamlNode | null | undefined {
+    if (node === null || node === undefined || !isAlias(node)) return node;
+    const target = this.aliases.get(node);
+    if (target === undefined) return node;
+    this.aliasNodes += this.sizeOf(target);
+    if (this.aliasNodes > MAX_YAML_ALIAS_NODES) {
+      if (!this.aliasLimitReported) {
+        this.aliasLimitReported = true;
+        this.error(node, `YAML aliases in this file expand to more than ${MAX_YAML_ALIAS_NODES} nodes (an alias bomb?): use fewer aliases`);
+      }
+      return null;
+    }
+    return target;
   }
 
   at(offset: number | undefined): string {
@@ -46,7 +122,8 @@ export class ConfigReader {
   }
 
   /** The entries of a mapping, checking keys against `allowed` ('any': free keys); undefined (and an error) when not a mapping. */
-  mapping(node: YamlNode | null | undefined, what: string, allowed: readonly string[] | 'any'): Map<string, YamlNode | null> | undefined {
+  mapping(aliasOrNode: YamlNode | null | undefined, what: string, allowed: readonly string[] | 'any'): Map<string, YamlNode | null> | undefined {
+    const node = this.deref(aliasOrNode);
     if (!isMap(node)) {
       this.error(node, `${what} must be a mapping (key: value)`);
       return undefined;
@@ -54,7 +131,7 @@ export class ConfigReader {
     const entries = new Map<string, YamlNode | null>();
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
-      const keyNode = pair.key as YamlNode | null;
+      const keyNode = this.deref(pair.key as YamlNode | null);
       const key = isScalar(keyNode) ? String(keyNode.value) : undefined;
       if (key === undefined) {
         this.error(keyNode, `${what}: keys must be plain names`);
@@ -74,7 +151,8 @@ export class ConfigReader {
     return entries;
   }
 
-  sequence(node: YamlNode | null | undefined, what: string): (YamlNode | null)[] | undefined {
+  sequence(aliasOrNode: YamlNode | null | undefined, what: string): (YamlNode | null)[] | undefined {
+    const node = this.deref(aliasOrNode);
     if (!isSeq(node)) {
       this.error(node, `${what} must be a list`);
       return undefined;
@@ -83,7 +161,8 @@ export class ConfigReader {
   }
 
   /** A string value, with `${NAME}` and `${NAME:-default}` taken from the environment. */
-  string(node: YamlNode | null | undefined, what: string): string | undefined {
+  string(aliasOrNode: YamlNode | null | undefined, what: string): string | undefined {
+    const node = this.deref(aliasOrNode);
     if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number') || (typeof node.value === 'string' && node.value === '')) {
       this.error(node, `${what} must be a non-empty string`);
       return undefined;
@@ -103,7 +182,8 @@ export class ConfigReader {
     return value;
   }
 
-  strings(node: YamlNode | null | undefined, what: string): string[] | undefined {
+  strings(aliasOrNode: YamlNode | null | undefined, what: string): string[] | undefined {
+    const node = this.deref(aliasOrNode);
     if (isScalar(node)) {
       const one = this.string(node, what);
       return one === undefined ? undefined : [one];
@@ -118,7 +198,8 @@ export class ConfigReader {
     return out;
   }
 
-  boolean(node: YamlNode | null | undefined, what: string): boolean | undefined {
+  boolean(aliasOrNode: YamlNode | null | undefined, what: string): boolean | undefined {
+    const node = this.deref(aliasOrNode);
     if (!isScalar(node) || typeof node.value !== 'boolean') {
       this.error(node, `${what} must be true or false`);
       return undefined;
@@ -126,7 +207,8 @@ export class ConfigReader {
     return node.value;
   }
 
-  integer(node: YamlNode | null | undefined, what: string, min: number, max: number): number | undefined {
+  integer(aliasOrNode: YamlNode | null | undefined, what: string, min: number, max: number): number | undefined {
+    const node = this.deref(aliasOrNode);
     if (!isScalar(node) || typeof node.value !== 'number' || !Number.isInteger(node.value) || node.value < min || node.value > max) {
       this.error(node, `${what} must be a whole number from ${min} to ${max}`);
       return undefined;
@@ -135,7 +217,8 @@ export class ConfigReader {
   }
 
   /** A duration: `90s`, `15m`, `2h`, `7d`, or a number of seconds. Returns ms. */
-  duration(node: YamlNode | null | undefined, what: string, minMs: number, maxMs: number): number | undefined {
+  duration(aliasOrNode: YamlNode | null | undefined, what: string, minMs: number, maxMs: number): number | undefined {
+    const node = this.deref(aliasOrNode);
     let ms: number | undefined;
     if (isScalar(node) && typeof node.value === 'number' && Number.isFinite(node.value)) ms = node.value * 1000;
     if (isScalar(node) && typeof node.value === 'string') {

@@ -4,13 +4,15 @@
  * (secrets such as webhook URLs stay out of the file). Every problem is a located TH_CONFIG error.
  */
 import { located } from '../core/errors.ts';
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Node as YamlNode } from 'yaml';
 import type { LocatedError } from '../core/errors.ts';
 import { SIGMA_LEVELS } from '../core/levels.ts';
 import type { SigmaLevel } from '../core/levels.ts';
-import { ConfigReader } from './config-reader.ts';
+import type { FeedSource } from '../intel/load.ts';
+import { parseNetworkLimits } from '../intel/network-limits.ts';
+import { fileTooLarge, readTextFile } from '../sigma/parse.ts';
+import { ConfigReader, MAX_CONFIG_FILE_BYTES } from './config-reader.ts';
 import { LOG_LEVELS } from './logger.ts';
 import type { LogLevel } from './logger.ts';
 
@@ -80,7 +82,8 @@ export interface WatchConfig {
   stateDir: string;
   retentionMs: number;
   rules: { defaultRules: boolean; paths: string[]; vars?: string; filters: string[] };
-  feeds: string[];
+  /** With `limits` when `feed_max_prefix` is set (the broadest networks a feed may hold). */
+  feeds: FeedSource[];
   includeEvents: boolean;
   correlation: { latenessMs: number; maxGroups?: number };
   aws: AwsSettings;
@@ -93,7 +96,7 @@ export interface WatchConfig {
 /** `watch`'s correlation lateness: CloudTrail delivers most events within 5 to 15 minutes (a batch scan's is unbounded: engine/correlation/options.ts). */
 export const DEFAULT_SERVICE_LATENESS_MS = 15 * 60_000;
 const DAY = 86_400_000;
-const TOP_KEYS = ['state_dir', 'retention', 'rules', 'feeds', 'include_events', 'correlation', 'aws', 'sources', 'sinks', 'metrics', 'log_level'] as const;
+const TOP_KEYS = ['state_dir', 'retention', 'rules', 'feeds', 'feed_max_prefix', 'include_events', 'correlation', 'aws', 'sources', 'sinks', 'metrics', 'log_level'] as const;
 const AWS_KEYS = ['region', 'profile', 's3_endpoint_url', 'sqs_endpoint_url'] as const;
 
 type Entries = Map<string, YamlNode | null>;
@@ -274,7 +277,12 @@ export function parseWatchConfig(text: string, file: string, env: NodeJS.Process
       if (vars !== undefined) rules.vars = resolve(base, vars);
     }
   }
-  const feeds = top.has('feeds') ? (reader.strings(top.get('feeds'), 'feeds') ?? []).map((item) => resolve(base, item)) : [];
+  const feedLimitsText = top.has('feed_max_prefix') ? reader.string(top.get('feed_max_prefix'), 'feed_max_prefix') : undefined;
+  const feedLimits = feedLimitsText === undefined ? undefined : parseNetworkLimits(feedLimitsText);
+  if (typeof feedLimits === 'string') reader.error(top.get('feed_max_prefix'), `feed_max_prefix: ${feedLimits}`);
+  const feeds: FeedSource[] = top.has('feeds')
+    ? (reader.strings(top.get('feeds'), 'feeds') ?? []).map((item) => ({ path: resolve(base, item), ...(feedLimits === undefined || typeof feedLimits === 'string' ? {} : { limits: feedLimits }) }))
+    : [];
   const includeEvents = top.has('include_events') ? (reader.boolean(top.get('include_events'), 'include_events') ?? true) : true;
 
   const correlation: WatchConfig['correlation'] = { latenessMs: DEFAULT_SERVICE_LATENESS_MS };
@@ -319,7 +327,12 @@ export function parseWatchConfig(text: string, file: string, env: NodeJS.Process
 export async function loadWatchConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<{ config?: WatchConfig; errors: LocatedError[] }> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // Bounded like every YAML file (src/service/config-reader.ts); a FIFO or device is not read.
+    const read = await readTextFile(file, MAX_CONFIG_FILE_BYTES);
+    if (!read.ok) {
+      return { errors: [read.reason === 'too-large' ? fileTooLarge(file, read.size, MAX_CONFIG_FILE_BYTES, 'the configuration', 'TH_CONFIG') : located('TH_CONFIG', 'cannot read the configuration: not a regular file', file)] };
+    }
+    text = read.text;
   } catch (error) {
     return { errors: [located('TH_CONFIG', `cannot read the configuration: ${(error as Error).message}`, file)] };
   }

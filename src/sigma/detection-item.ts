@@ -22,7 +22,7 @@ import type { ModifierPlan } from './modifiers.ts';
 import { formatPosition } from './parse.ts';
 import { expandPlaceholders } from './placeholders.ts';
 import { SigmaProblem } from './problem.ts';
-import { compileSigmaRegExp } from './regex.ts';
+import { compileSigmaRegex } from './regex.ts';
 import { itemCidrs, NO_CIDRS } from './required-cidrs.ts';
 import type { CidrConstraint } from './required-cidrs.ts';
 import { itemSubstrings, NO_SUBSTRINGS, patternLiteral, regexLiteral } from './required-substrings.ts';
@@ -185,16 +185,17 @@ function fieldrefPredicate(path: FieldPath, reference: FieldPath, plan: Modifier
         : (a: string, b: string): boolean => a === b;
   return (record) => {
     const others: string[] = [];
-    someTerminal(record, reference, (value) => someScalar(value, (scalar) => {
+    // Depth passed on: the walk into the record stays bounded (field-path.ts).
+    someTerminal(record, reference, (value, depth) => someScalar(value, (scalar) => {
       others.push(fold(scalar));
       return false;
-    }));
+    }, depth));
     if (others.length === 0) return false;
-    return someTerminal(record, path, (value) => someScalar(value, (scalar) => {
+    return someTerminal(record, path, (value, depth) => someScalar(value, (scalar) => {
       const mine = fold(scalar);
       for (const other of others) if (compare(mine, other)) return true;
       return false;
-    }));
+    }, depth));
   };
 }
 
@@ -285,8 +286,9 @@ export function compileDetectionItem(key: string | undefined, keyPosition: Sourc
           break;
         }
         case 're': {
-          const regexp = compileSigmaRegExp(scalarText(node.value), plan.reFlags);
-          scalarTests.push((value) => regexp.test(typeof value === 'string' ? value : String(value)));
+          const regex = compileSigmaRegex(scalarText(node.value), plan.reFlags);
+          const search = regex.test;
+          scalarTests.push((value) => search(typeof value === 'string' ? value : String(value)));
           const required = regexLiteral(scalarText(node.value), plan.reFlags);
           literalsPerValue.push(required === undefined ? undefined : [required]);
           break;

@@ -5,12 +5,12 @@
  * located errors and every other document still loads. Nothing here throws.
  */
 import { located } from '../core/errors.ts';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LocatedError } from '../core/errors.ts';
 import { compileDetectionSection } from './compile.ts';
 import { readDocumentMeta, readLogSource, readStringList } from './meta.ts';
-import { formatPosition, mapEntry, parseYamlFile } from './parse.ts';
+import { fileTooLarge, formatPosition, mapEntry, MAX_RULE_FILE_BYTES, parseYamlFile, readTextFile } from './parse.ts';
 import type { CompileOptions, CompiledDetectionRule, RawSigmaDocument, RuleLoadResult, SigmaMapNode } from './types.ts';
 
 function compileRuleDocument(tree: SigmaMapNode, value: Readonly<Record<string, unknown>>, file: string, options: CompileOptions, errors: LocatedError[]): CompiledDetectionRule | undefined {
@@ -128,7 +128,8 @@ async function collectFiles(path: string, files: string[], errors: LocatedError[
 /**
  * Load rule files and folders (recursively; `.yml`/`.yaml`, never `*.tests.yml`, which hold
  * rule tests). Folders are read in sorted order, so the result is deterministic. A file named
- * directly is loaded whatever its extension. Never rejects.
+ * directly is loaded whatever its extension. A file over MAX_RULE_FILE_BYTES is refused
+ * (TH_RULE_LIMIT), one that is not a regular file is not read (TH_RULE_READ). Never rejects.
  */
 export async function loadRulePaths(paths: string[], options: CompileOptions = {}): Promise<RuleLoadResult> {
   const result: RuleLoadResult = { rules: [], otherDocuments: [], errors: [] };
@@ -138,7 +139,14 @@ export async function loadRulePaths(paths: string[], options: CompileOptions = {
   for (const file of files) {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      const read = await readTextFile(file, MAX_RULE_FILE_BYTES);
+      if (!read.ok) {
+        result.errors.push(read.reason === 'too-large'
+          ? fileTooLarge(file, read.size, MAX_RULE_FILE_BYTES, 'the rule file')
+          : located('TH_RULE_READ', 'cannot read rule file: not a regular file (a FIFO, socket or device is not read)', file));
+        continue;
+      }
+      text = read.text;
     } catch (error) {
       result.errors.push(readError(error, 'rule file', file));
       continue;

@@ -24,7 +24,8 @@ export const MAX_PLACEHOLDER_COMBINATIONS = 10_000;
 export function parsePlaceholderFile(text: string, file: string): { vars: PlaceholderValues; errors: LocatedError[] } {
   const vars = new Map<string, readonly string[]>();
   const parsed = parseYamlFile(text, file);
-  const errors: LocatedError[] = parsed.errors.map((error) => ({ ...error, code: 'TH_VARS' }));
+  // A YAML error is the vars file's own; a limit (TH_RULE_LIMIT) keeps its code.
+  const errors: LocatedError[] = parsed.errors.map((error) => (error.code === 'TH_RULE_LIMIT' ? error : { ...error, code: 'TH_VARS' }));
   const documents = parsed.documents.filter((document) => document.tree !== null);
   if (documents.length > 1) {
     const second = documents[1];

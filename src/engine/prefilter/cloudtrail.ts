@@ -40,7 +40,7 @@ function requirementOf(rule: CompiledDetectionRule): Requirement | undefined {
 
 /** The raw pre-filter for these rules, or why there is none (a rule that reads CloudTrail and is not indexed). */
 export function planPrefilter(rules: readonly CompiledDetectionRule[]): PrefilterPlan {
-  const byKey = new Map<string, { values: Set<string>; literals: PrefilterLiteral[] }>();
+  const byKey = new Map<string, { values: Set<string>; literals: PrefilterLiteral[]; seen: Set<string> }>();
   for (const rule of rules) {
     if (!sourcesOfRule(rule).includes('cloudtrail')) continue;
     const requirement = requirementOf(rule);
@@ -48,10 +48,14 @@ export function planPrefilter(rules: readonly CompiledDetectionRule[]): Prefilte
     const segments = requirement.field.split('.');
     for (let i = segments.length - 1; i >= 0; i--) {
       const key = segments.slice(i).join('.');
-      const entry = byKey.get(key) ?? { values: new Set<string>(), literals: [] };
+      const entry = byKey.get(key) ?? { values: new Set<string>(), literals: [], seen: new Set<string>() };
       for (const value of requirement.values) entry.values.add(value);
       for (const literal of requirement.literals) {
-        if (!entry.literals.some((known) => known.text === literal.text && known.caseSensitive === literal.caseSensitive)) entry.literals.push(literal);
+        // A set, not a scan of the list: a rule's value list may hold 100k literals.
+        const seenKey = `${literal.caseSensitive ? 'c' : 'i'}${literal.text}`;
+        if (entry.seen.has(seenKey)) continue;
+        entry.seen.add(seenKey);
+        entry.literals.push(literal);
       }
       byKey.set(key, entry);
     }
