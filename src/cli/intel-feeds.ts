@@ -1,5 +1,5 @@
 /**
- * Loading `--cti` feeds for a command: the options they share (`--cti-max-age`), located errors
+ * Loading `--cti` feeds for a command: the options they share (`--cti-max-age`, `--cti-max-prefix`), located errors
  * on stderr, and the per-feed counts `intel check` prints. Feeds are configuration: an error in
  * one makes the exit code 2, but what loaded is still used.
  */
@@ -9,6 +9,7 @@ import type { Indicator } from '../intel/indicator.ts';
 import type { FeedStats, LoadFeedsResult } from '../intel/load.ts';
 import { loadFeeds } from '../intel/load.ts';
 import { DEFAULT_MAX_AGE_MS } from '../intel/expiry.ts';
+import { DEFAULT_NETWORK_LIMITS, formatNetworkLimits, parseNetworkLimits, type NetworkLimits } from '../intel/network-limits.ts';
 
 /** `--cti-max-age`: a duration (`30d`, `12h`) or `unbounded`. Undefined when invalid. */
 export function parseMaxAge(text: string): number | undefined {
@@ -23,6 +24,16 @@ export function parseDuration(text: string): number | undefined {
 }
 
 export const DEFAULT_MAX_AGE = `${DEFAULT_MAX_AGE_MS / 86_400_000}d`;
+
+/** `--cti-max-prefix`'s default: nothing wider than /8 for IPv4 or /32 for IPv6. */
+export const DEFAULT_MAX_PREFIX = formatNetworkLimits(DEFAULT_NETWORK_LIMITS);
+
+export const MAX_PREFIX_HELP = 'broadest IP network a feed may hold, per family: v4=/N,v6=/M (/0 allows any width; 0.0.0.0, :: and ::ffff:0:0/96 are always refused)';
+
+/** `--cti-max-prefix v4=/N,v6=/M`: the limits, or a message saying what is wrong. */
+export function parseMaxPrefix(text: string): NetworkLimits | string {
+  return parseNetworkLimits(text);
+}
 
 /** Loaded indicators of one feed by the kinds `intel check` reports. */
 export interface FeedKindCounts {
@@ -43,12 +54,13 @@ export interface FeedReport {
  */
 export async function loadCtiFeeds(
   paths: readonly string[],
-  options: { maxAgeMs?: number; onUnsupported?: (notice: LocatedError) => void; now?: number },
+  options: { maxAgeMs?: number; limits?: NetworkLimits; onUnsupported?: (notice: LocatedError) => void; now?: number },
   onError: (error: LocatedError) => void,
 ): Promise<LoadFeedsResult & { reports: FeedReport[] }> {
   const result = await loadFeeds(paths, {
     onUnsupported: options.onUnsupported ?? ((): void => {}),
     ...(options.maxAgeMs === undefined ? {} : { maxAgeMs: options.maxAgeMs }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   for (const error of result.errors) onError(error);
@@ -79,6 +91,7 @@ export function describeLoadedFeeds(reports: readonly FeedReport[]): string {
   let expired = 0;
   let revoked = 0;
   let unsupported = 0;
+  let refused = 0;
   for (const { stats, kinds } of reports) {
     total.ipv4 += kinds.ipv4;
     total.ipv6 += kinds.ipv6;
@@ -87,9 +100,10 @@ export function describeLoadedFeeds(reports: readonly FeedReport[]): string {
     expired += stats.expired;
     revoked += stats.revoked;
     unsupported += stats.unsupported;
+    refused += stats.refused;
   }
   const loaded = total.ipv4 + total.ipv6 + total.cidr + total.domain;
-  const left = [expired > 0 ? `${expired} expired` : '', revoked > 0 ? `${revoked} revoked` : '', unsupported > 0 ? `${unsupported} unsupported` : ''].filter(Boolean);
+  const left = [expired > 0 ? `${expired} expired` : '', revoked > 0 ? `${revoked} revoked` : '', unsupported > 0 ? `${unsupported} unsupported` : '', refused > 0 ? `${refused} refused as too broad` : ''].filter(Boolean);
   return (
     `threat intel: ${loaded.toLocaleString('en-US')} indicators from ${reports.length} feed${reports.length === 1 ? '' : 's'} ` +
     `(ipv4 ${total.ipv4}, ipv6 ${total.ipv6}, cidr ${total.cidr}, domain ${total.domain})` +

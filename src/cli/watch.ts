@@ -11,6 +11,7 @@ interface WatchFlags {
   metricsPort?: string;
   metricsHost?: string;
   logLevel?: string;
+  resetState: boolean;
 }
 
 export function watchCommand(setExitCode: (code: number) => void): Command {
@@ -20,6 +21,7 @@ export function watchCommand(setExitCode: (code: number) => void): Command {
     .option('--metrics-port <port>', 'serve Prometheus metrics on /metrics at this port')
     .option('--metrics-host <host>', 'address for the metrics endpoint (default 127.0.0.1)')
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')} (default: the configuration's, or info)`)
+    .option('--reset-state', 'when the state database is damaged (TH_STATE_DAMAGED), move it aside as <file>.damaged-<time> and start afresh: every object is read again', false)
     .action(async (flags: WatchFlags) => {
       setExitCode(await runWatch(flags));
     });
@@ -55,7 +57,7 @@ async function runWatch(flags: WatchFlags): Promise<number> {
   const logger = new JsonLogger({ level: config.logLevel });
   let service: WatchService;
   try {
-    service = await WatchService.start(config, { logger, ...(metrics === undefined ? {} : { metrics }) });
+    service = await WatchService.start(config, { logger, resetState: flags.resetState, ...(metrics === undefined ? {} : { metrics }) });
   } catch (error) {
     if (error instanceof TrailhoundError) {
       logger.located('error', error.toLocated());

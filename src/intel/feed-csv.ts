@@ -14,7 +14,7 @@
  * no uncommented one follows (abuse.ch: `# "first_seen_utc","dst_ip","dst_port",...`).
  * Quoted cells follow RFC 4180 within one line; a quoted cell spanning lines is not supported.
  */
-import type { FeedContext } from './feed-context.ts';
+import { feedLimits, reportValue, type FeedContext } from './feed-context.ts';
 import type { Indicator, SideHint } from './indicator.ts';
 import { parseIndicatorValue } from './indicator-value.ts';
 import { parseFeedTime } from './expiry.ts';
@@ -164,6 +164,7 @@ export function isCsvHeader(line: string, options: CsvFeedOptions = {}): boolean
 export function parseCsvFeed(text: string, ctx: FeedContext, options: CsvFeedOptions = {}): Indicator[] {
   const out: Indicator[] = [];
   const lines = text.split('\n');
+  const limits = feedLimits(ctx);
   let header: Header | undefined;
   let commented: Header | undefined;
   for (let i = 0; i < lines.length; i++) {
@@ -200,11 +201,15 @@ export function parseCsvFeed(text: string, ctx: FeedContext, options: CsvFeedOpt
       ctx.invalid(location, 'the indicator column is empty');
       continue;
     }
-    const parsed = parseIndicatorValue(raw);
+    const parsed = parseIndicatorValue(raw, limits);
+    if (!parsed.ok && parsed.tooBroad === true) {
+      reportValue(ctx, location, parsed);
+      continue;
+    }
     if (!parsed.ok) {
       const type = header.type >= 0 ? (cells[header.type] ?? '') : '';
       const otherType = type !== '' && !NETWORK_TYPES.test(type);
-      if (parsed.unsupported || otherType) ctx.unsupported(location, otherType ? `indicator type "${type}" is not supported` : parsed.message);
+      if (parsed.unsupported || otherType) ctx.unsupported(location, otherType ? `indicator type ${JSON.stringify(type.slice(0, 40))} is not supported` : parsed.message);
       else ctx.invalid(location, parsed.message);
       continue;
     }

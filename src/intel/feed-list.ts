@@ -4,7 +4,7 @@
  * (up to whitespace or a comma) is read, so `1.2.3.4  # scanner` and Spamhaus DROP's
  * `1.10.16.0/20 ; SBL256894` both work.
  */
-import type { FeedContext } from './feed-context.ts';
+import { feedLimits, reportValue, type FeedContext } from './feed-context.ts';
 import type { Indicator } from './indicator.ts';
 import { parseIndicatorValue } from './indicator-value.ts';
 
@@ -19,6 +19,7 @@ function isSpace(c: number): boolean {
 export function parseListFeed(text: string, ctx: FeedContext): Indicator[] {
   const out: Indicator[] = [];
   const feed = ctx.feed;
+  const limits = feedLimits(ctx);
   const n = text.length;
   let pos = 0;
   let lineNo = 0;
@@ -41,9 +42,9 @@ export function parseListFeed(text: string, ctx: FeedContext): Indicator[] {
       if (s < nl && text.charCodeAt(s) === COMMA) ctx.invalid(`${ctx.file}:${lineNo}`, 'empty indicator value');
       continue;
     }
-    const parsed = parseIndicatorValue(text.slice(s, e));
+    const parsed = parseIndicatorValue(text.slice(s, e), limits);
     if (!parsed.ok) {
-      (parsed.unsupported ? ctx.unsupported : ctx.invalid).call(ctx, `${ctx.file}:${lineNo}`, parsed.message);
+      reportValue(ctx, `${ctx.file}:${lineNo}`, parsed);
       continue;
     }
     out.push({ kind: parsed.kind, value: parsed.value, sideHint: 'any', revoked: false, feed, provenance: `line ${lineNo}` });

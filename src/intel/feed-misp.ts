@@ -14,7 +14,7 @@
  * `last_seen`, else the attribute `timestamp`, else `first_seen`, else the event
  * `timestamp` or `date`: the max-age rule counts from there (MISP has no expiry field).
  */
-import type { FeedContext } from './feed-context.ts';
+import { feedLimits, reportValue, type FeedContext } from './feed-context.ts';
 import type { Indicator, SideHint } from './indicator.ts';
 import { parseIndicatorValue } from './indicator-value.ts';
 import { parseFeedTime } from './expiry.ts';
@@ -69,6 +69,7 @@ const TYPES: Record<string, { side: SideHint; port?: true; domainIp?: true }> = 
 export function parseMispFeed(doc: unknown, ctx: FeedContext): Indicator[] {
   const out: Indicator[] = [];
   const events = mispEvents(doc);
+  const limits = feedLimits(ctx);
   if (events === undefined) {
     ctx.fail(ctx.file, 'not a MISP event, event list or attribute list');
     return out;
@@ -77,7 +78,10 @@ export function parseMispFeed(doc: unknown, ctx: FeedContext): Indicator[] {
     const eventId = event === undefined ? undefined : String(event.id ?? event.uuid ?? '?');
     const eventTime = event === undefined ? undefined : (parseFeedTime(event.timestamp) ?? parseFeedTime(event.date));
     attributes.forEach((attr, i) => {
-      if (!isJsonObject(attr)) return;
+      if (!isJsonObject(attr)) {
+        ctx.invalid(`${ctx.file}#${eventId === undefined ? '' : `event-${eventId}/`}Attribute[${i}]`, `Attribute[${i}] is ${attr === null ? 'null' : Array.isArray(attr) ? 'an array' : `a ${typeof attr}`}, not an object`);
+        return;
+      }
       const attrId = String(attr.uuid ?? attr.id ?? `Attribute[${i}]`);
       const owner = eventId ?? (attr.event_id === undefined ? undefined : String(attr.event_id));
       const location = `${ctx.file}#${owner === undefined ? '' : `event-${owner}/`}attribute-${attrId}`;
@@ -87,7 +91,7 @@ export function parseMispFeed(doc: unknown, ctx: FeedContext): Indicator[] {
         return;
       }
       if (spec === undefined) {
-        const value = typeof attr.value === 'string' ? `: "${attr.value.slice(0, 80)}"` : '';
+        const value = typeof attr.value === 'string' ? `: ${JSON.stringify(attr.value.slice(0, 80))}` : '';
         ctx.unsupported(location, `MISP attribute type ${JSON.stringify(String(attr.type ?? '(none)'))} is not supported${value}`);
         return;
       }
@@ -100,14 +104,14 @@ export function parseMispFeed(doc: unknown, ctx: FeedContext): Indicator[] {
         const bar = attr.value.lastIndexOf('|');
         const port = Number(attr.value.slice(bar + 1));
         if (bar < 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-          ctx.invalid(location, `${String(attr.type)} value "${attr.value.slice(0, 80)}" is not address|port`);
+          ctx.invalid(location, `${String(attr.type)} value ${JSON.stringify(attr.value.slice(0, 80))} is not address|port`);
           return;
         }
         parts.push({ text: attr.value.slice(0, bar), side: spec.side, port });
       } else if (spec.domainIp) {
         const bar = attr.value.indexOf('|');
         if (bar < 0) {
-          ctx.invalid(location, `domain|ip value "${attr.value.slice(0, 80)}" has no "|"`);
+          ctx.invalid(location, `domain|ip value ${JSON.stringify(attr.value.slice(0, 80))} has no "|"`);
           return;
         }
         parts.push({ text: attr.value.slice(0, bar), side: 'any' }, { text: attr.value.slice(bar + 1), side: 'any' });
@@ -117,18 +121,18 @@ export function parseMispFeed(doc: unknown, ctx: FeedContext): Indicator[] {
       const firstSeen = parseFeedTime(attr.first_seen);
       const seenAt = parseFeedTime(attr.last_seen) ?? parseFeedTime(attr.timestamp) ?? firstSeen ?? eventTime;
       for (const part of parts) {
-        const parsed = parseIndicatorValue(part.text);
+        const parsed = parseIndicatorValue(part.text, limits);
         if (!parsed.ok) {
-          (parsed.unsupported ? ctx.unsupported : ctx.invalid).call(ctx, location, parsed.message);
+          reportValue(ctx, location, parsed);
           continue;
         }
         const isIpType = attr.type !== 'domain' && attr.type !== 'hostname';
         if (isIpType && parsed.kind === 'domain' && !spec.domainIp) {
-          ctx.invalid(location, `${String(attr.type)} value "${part.text.slice(0, 80)}" is not an IP address`);
+          ctx.invalid(location, `${String(attr.type)} value ${JSON.stringify(part.text.slice(0, 80))} is not an IP address`);
           continue;
         }
         if (!isIpType && parsed.kind !== 'domain') {
-          ctx.invalid(location, `${String(attr.type)} value "${part.text.slice(0, 80)}" is not a domain`);
+          ctx.invalid(location, `${String(attr.type)} value ${JSON.stringify(part.text.slice(0, 80))} is not a domain`);
           continue;
         }
         const indicator: Indicator = {

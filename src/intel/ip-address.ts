@@ -6,9 +6,12 @@
  */
 import { parseIPv4 } from '../core/ipv4.ts';
 
-/** A parsed address or CIDR block, with its canonical text (address alone for /32 and /128). */
+/**
+ * A parsed address or CIDR block, with its canonical text (address alone for /32 and /128).
+ * `mapped` marks IPv4 read from IPv4-mapped IPv6 text (`::ffff:10.0.0.0/104` is 10.0.0.0/8).
+ */
 export type ParsedNetwork =
-  | { kind: 'ipv4'; start: number; end: number; prefix: number; canonical: string }
+  | { kind: 'ipv4'; start: number; end: number; prefix: number; canonical: string; mapped?: true }
   | { kind: 'ipv6'; start: Uint32Array; end: Uint32Array; prefix: number; canonical: string };
 
 /** An unsigned 32-bit integer as `a.b.c.d`. */
@@ -163,7 +166,7 @@ export function parseNetwork(text: string): ParsedNetwork | undefined {
     const start = ((words[3] ?? 0) & mask) >>> 0;
     const end = (start | ~mask) >>> 0;
     const canonical = prefix === 32 ? formatIPv4(start) : `${formatIPv4(start)}/${prefix}`;
-    return { kind: 'ipv4', start, end, prefix, canonical };
+    return { kind: 'ipv4', start, end, prefix, canonical, mapped: true };
   }
   const start = new Uint32Array(4);
   const end = new Uint32Array(4);

@@ -1,7 +1,7 @@
 /**
  * Loads threat-intelligence feeds into one IntelIndex. Each file's format is detected from
  * its content (gzip is undone first) unless given. Per feed: counts by kind, and of the
- * indicators left out (expired, revoked, unsupported, invalid, skipped), plus the ones not
+ * indicators left out (expired, revoked, unsupported, invalid, refused as too broad, skipped), plus the ones not
  * valid yet (kept: they start matching at their valid_from). Errors are located: `file:line`
  * for lists and CSV, `file#indicator--<uuid>` for STIX, `file#event-<id>/attribute-<uuid>`
  * for MISP, the file alone when the whole feed is unusable (TH_INTEL_FEED).
@@ -21,6 +21,7 @@ import { parseMispFeed } from './feed-misp.ts';
 import { parseStixFeed } from './feed-stix.ts';
 import { DEFAULT_MAX_AGE_MS, indicatorExpiry, type ExpiryPolicy } from './expiry.ts';
 import { IntelIndexBuilder, type IntelIndex } from './intel-index.ts';
+import { DEFAULT_NETWORK_LIMITS, type NetworkLimits } from './network-limits.ts';
 
 export interface FeedSource {
   path: string;
@@ -30,6 +31,8 @@ export interface FeedSource {
   format?: FeedFormat;
   /** CSV: header name of the indicator column. */
   column?: string;
+  /** The broadest networks accepted from this feed; LoadFeedsOptions.limits when omitted. */
+  limits?: NetworkLimits;
 }
 
 export interface LoadFeedsOptions {
@@ -37,6 +40,12 @@ export interface LoadFeedsOptions {
   now?: number;
   /** Lifetime of indicators without valid_until (default 30 days); see expiry.ts. */
   maxAgeMs?: number;
+  /**
+   * The broadest IP networks accepted (DEFAULT_NETWORK_LIMITS: /8 for IPv4, /32 for IPv6).
+   * Broader ones, unspecified addresses and the IPv4-mapped range are refused, located
+   * (TH_INTEL_TOO_BROAD), and counted in FeedStats.refused.
+   */
+  limits?: NetworkLimits;
   /** Located errors kept per feed before a single "N more" summary (default 100). */
   maxErrorsPerFeed?: number;
   /**
@@ -61,6 +70,8 @@ export interface FeedStats {
   unsupported: number;
   /** Malformed lines or indicators. */
   invalid: number;
+  /** Networks broader than the limits, unspecified addresses, the IPv4-mapped range (TH_INTEL_TOO_BROAD). */
+  refused: number;
   /** Deliberately not loaded: MISP attributes with to_ids false, or deleted. */
   skipped: number;
   /** The file's mtime (epoch ms), the age base of undated indicators without their own date. */
@@ -133,6 +144,7 @@ export async function loadFeeds(paths: readonly (string | FeedSource)[], options
       revoked: 0,
       unsupported: 0,
       invalid: 0,
+      refused: 0,
       skipped: 0,
     };
     stats.push(s);
@@ -154,6 +166,11 @@ export async function loadFeeds(paths: readonly (string | FeedSource)[], options
     const ctx: FeedContext = {
       feed,
       file: source.path,
+      limits: source.limits ?? options.limits ?? DEFAULT_NETWORK_LIMITS,
+      tooBroad(location, message) {
+        s.refused++;
+        push(located('TH_INTEL_TOO_BROAD', message, location));
+      },
       invalid(location, message) {
         s.invalid++;
         push(located('TH_INTEL_INDICATOR', message, location));

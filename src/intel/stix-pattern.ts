@@ -13,6 +13,10 @@
  * Unsupported (reported, never guessed): other object types (url, file hashes...), AND or
  * FOLLOWEDBY between observations, REPEATS, NOT, and operators other than = / ISSUBSET / IN,
  * and conjunctions with more than one address or with constraints we cannot check.
+ *
+ * Invalid (an error, never a crash or a hang): syntax errors, START/STOP that are not STIX
+ * timestamps or not in order, WITHIN/REPEATS not positive, and patterns beyond the bounds
+ * below (length, nesting, alternatives). Work is linear in the pattern's length.
  */
 
 export interface StixTerm {
@@ -27,14 +31,26 @@ export type StixPatternResult =
   | { ok: true; terms: StixTerm[]; unsupported: string[]; start?: number; stop?: number }
   | { ok: false; error: string };
 
+/**
+ * Bounds on the work one pattern may cost (a feed is attacker-controlled): its length, how
+ * deep brackets and parentheses nest (the parser recurses once per level), how many
+ * alternatives it expands to, and how many conjunctions an AND of ORs multiplies out to.
+ */
+export const MAX_PATTERN_LENGTH = 65_536;
+export const MAX_PATTERN_DEPTH = 32;
+export const MAX_PATTERN_TERMS = 4096;
+const MAX_CONJUNCTIONS = 256;
+const MAX_CONJUNCTION_LENGTH = 64;
+
 type Value = { type: 'string' | 'int' | 'float' | 'bool' | 'timestamp' | 'binary'; text: string };
 
 type Comparison = { path: string; op: string; negated: boolean; values: Value[] };
-type CmpExpr = { t: 'cmp'; c: Comparison } | { t: 'and' | 'or'; l: CmpExpr; r: CmpExpr };
+/** AND and OR are n-ary: a long chain is one node, not a chain as deep as it is long. */
+type CmpExpr = { t: 'cmp'; c: Comparison } | { t: 'and' | 'or'; items: CmpExpr[] };
 type ObsExpr =
   | { t: 'obs'; expr: CmpExpr; qualifiers: Qualifier[] }
-  | { t: 'and' | 'or' | 'followedby'; l: ObsExpr; r: ObsExpr; qualifiers: Qualifier[] };
-type Qualifier = { kind: 'within' | 'repeats' | 'startstop'; start?: string; stop?: string };
+  | { t: 'and' | 'or' | 'followedby'; items: ObsExpr[]; qualifiers: Qualifier[] };
+type Qualifier = { kind: 'within' | 'repeats' | 'startstop'; start?: number; stop?: number };
 
 type Token =
   | { k: 'punct'; v: string }
@@ -51,6 +67,21 @@ const KEYWORDS = new Set([
 
 class PatternError extends Error {}
 
+// Sticky: each matches at lastIndex only, so tokenizing never copies the rest of the pattern.
+const NUMBER = /[-+]?\d+(\.\d+)?/y;
+const PATH = /[a-z0-9_-]+:(?:[A-Za-z0-9_.\-*[\]]|'(?:[^'\\]|\\.)*')+/y;
+const WORD = /[A-Za-z]+/y;
+
+function stickyMatch(re: RegExp, src: string, at: number): RegExpExecArray | null {
+  re.lastIndex = at;
+  return re.exec(src);
+}
+
+/** Shown in messages: a short, escaped excerpt of feed text. */
+function excerpt(text: string, max = 20): string {
+  return JSON.stringify(text.slice(0, max));
+}
+
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
   let i = 0;
@@ -63,7 +94,7 @@ function tokenize(src: string): Token[] {
       const c = src[j] as string;
       if (c === '\\') {
         const next = src[j + 1];
-        if (next !== "'" && next !== '\\') throw new PatternError(`bad escape \\${next ?? ''} in string`);
+        if (next !== "'" && next !== '\\') throw new PatternError(`bad escape ${excerpt(`\\${next ?? ''}`)} in string`);
         s += next;
         j += 2;
         continue;
@@ -108,33 +139,41 @@ function tokenize(src: string): Token[] {
       i++;
       continue;
     }
-    const num = /^[-+]?\d+(\.\d+)?/.exec(src.slice(i));
+    const num = stickyMatch(NUMBER, src, i);
     if (num && !/[a-z_:]/i.test(src[i + num[0].length] ?? '')) {
       out.push({ k: 'value', v: { type: num[1] === undefined ? 'int' : 'float', text: num[0] } });
       i += num[0].length;
       continue;
     }
-    const path = /^[a-z0-9_-]+:(?:[A-Za-z0-9_.\-*[\]]|'(?:[^'\\]|\\.)*')+/.exec(src.slice(i));
+    const path = stickyMatch(PATH, src, i);
     if (path) {
       out.push({ k: 'path', v: path[0] });
       i += path[0].length;
       continue;
     }
-    const word = /^[A-Za-z]+/.exec(src.slice(i));
+    const word = stickyMatch(WORD, src, i);
     if (word && KEYWORDS.has(word[0])) {
       if (word[0] === 'true' || word[0] === 'false') out.push({ k: 'value', v: { type: 'bool', text: word[0] } });
       else out.push({ k: 'word', v: word[0] });
       i += word[0].length;
       continue;
     }
-    throw new PatternError(`unexpected "${src.slice(i, i + 20)}"`);
+    throw new PatternError(`unexpected ${excerpt(src.slice(i))}`);
   }
   out.push({ k: 'end', v: '' });
   return out;
 }
 
+/** A STIX timestamp (`t'2024-01-01T00:00:00Z'`) in epoch ms. */
+function timestamp(text: string, what: string): number {
+  const t = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(t)) throw new PatternError(`${what} t${excerpt(text, 40)} is not a STIX timestamp (YYYY-MM-DDTHH:MM:SSZ)`);
+  return t;
+}
+
 class Parser {
   private pos = 0;
+  private depth = 0;
   constructor(private readonly tokens: Token[]) {}
 
   private peek(): Token {
@@ -160,6 +199,15 @@ class Parser {
     if (t.k !== 'punct' || t.v !== v) throw new PatternError(`expected "${v}"`);
   }
 
+  /** One level deeper (a bracket or a parenthesis); refused past MAX_PATTERN_DEPTH. */
+  private enter(): void {
+    if (++this.depth > MAX_PATTERN_DEPTH) throw new PatternError(`brackets and parentheses nest deeper than ${MAX_PATTERN_DEPTH} levels`);
+  }
+
+  private leave(): void {
+    this.depth--;
+  }
+
   parse(): ObsExpr {
     const e = this.followedBy();
     if (this.peek().k !== 'end') throw new PatternError('unexpected text after the pattern');
@@ -168,43 +216,53 @@ class Parser {
 
   // Precedence (STIX 2.1 §9.5): AND binds tighter than OR, OR tighter than FOLLOWEDBY.
   private followedBy(): ObsExpr {
-    let l = this.obsOr();
+    const first = this.obsOr();
+    if (!this.isWord('FOLLOWEDBY')) return first;
+    const items = [first];
     while (this.isWord('FOLLOWEDBY')) {
       this.next();
-      l = { t: 'followedby', l, r: this.obsOr(), qualifiers: [] };
+      items.push(this.obsOr());
     }
-    return l;
+    return { t: 'followedby', items, qualifiers: [] };
   }
 
   private obsOr(): ObsExpr {
-    let l = this.obsAnd();
+    const first = this.obsAnd();
+    if (!this.isWord('OR')) return first;
+    const items = [first];
     while (this.isWord('OR')) {
       this.next();
-      l = { t: 'or', l, r: this.obsAnd(), qualifiers: [] };
+      items.push(this.obsAnd());
     }
-    return l;
+    return { t: 'or', items, qualifiers: [] };
   }
 
   private obsAnd(): ObsExpr {
-    let l = this.obsUnit();
+    const first = this.obsUnit();
+    if (!this.isWord('AND')) return first;
+    const items = [first];
     while (this.isWord('AND')) {
       this.next();
-      l = { t: 'and', l, r: this.obsUnit(), qualifiers: [] };
+      items.push(this.obsUnit());
     }
-    return l;
+    return { t: 'and', items, qualifiers: [] };
   }
 
   private obsUnit(): ObsExpr {
     let e: ObsExpr;
     if (this.isPunct('[')) {
       this.next();
+      this.enter();
       const expr = this.cmpOr();
       this.expectPunct(']');
+      this.leave();
       e = { t: 'obs', expr, qualifiers: [] };
     } else if (this.isPunct('(')) {
       this.next();
+      this.enter();
       e = this.followedBy();
       this.expectPunct(')');
+      this.leave();
     } else {
       throw new PatternError('expected "[" to open an observation');
     }
@@ -212,14 +270,14 @@ class Parser {
       if (this.isWord('WITHIN')) {
         this.next();
         const v = this.next();
-        if (v.k !== 'value' || (v.v.type !== 'int' && v.v.type !== 'float')) throw new PatternError('WITHIN needs a number');
+        if (v.k !== 'value' || (v.v.type !== 'int' && v.v.type !== 'float') || !(Number(v.v.text) > 0)) throw new PatternError('WITHIN needs a positive number');
         if (!this.isWord('SECONDS')) throw new PatternError('expected SECONDS');
         this.next();
         e.qualifiers.push({ kind: 'within' });
       } else if (this.isWord('REPEATS')) {
         this.next();
         const v = this.next();
-        if (v.k !== 'value' || v.v.type !== 'int') throw new PatternError('REPEATS needs an integer');
+        if (v.k !== 'value' || v.v.type !== 'int' || !(Number(v.v.text) > 0)) throw new PatternError('REPEATS needs a positive integer');
         if (!this.isWord('TIMES')) throw new PatternError('expected TIMES');
         this.next();
         e.qualifiers.push({ kind: 'repeats' });
@@ -232,7 +290,10 @@ class Parser {
         if (a.k !== 'value' || a.v.type !== 'timestamp' || b.k !== 'value' || b.v.type !== 'timestamp') {
           throw new PatternError("START and STOP need t'...' timestamps");
         }
-        e.qualifiers.push({ kind: 'startstop', start: a.v.text, stop: b.v.text });
+        const start = timestamp(a.v.text, 'START');
+        const stop = timestamp(b.v.text, 'STOP');
+        if (stop <= start) throw new PatternError('STOP is not after START');
+        e.qualifiers.push({ kind: 'startstop', start, stop });
       } else {
         return e;
       }
@@ -240,28 +301,34 @@ class Parser {
   }
 
   private cmpOr(): CmpExpr {
-    let l = this.cmpAnd();
+    const first = this.cmpAnd();
+    if (!this.isWord('OR')) return first;
+    const items = [first];
     while (this.isWord('OR')) {
       this.next();
-      l = { t: 'or', l, r: this.cmpAnd() };
+      items.push(this.cmpAnd());
     }
-    return l;
+    return { t: 'or', items };
   }
 
   private cmpAnd(): CmpExpr {
-    let l = this.cmpUnit();
+    const first = this.cmpUnit();
+    if (!this.isWord('AND')) return first;
+    const items = [first];
     while (this.isWord('AND')) {
       this.next();
-      l = { t: 'and', l, r: this.cmpUnit() };
+      items.push(this.cmpUnit());
     }
-    return l;
+    return { t: 'and', items };
   }
 
   private cmpUnit(): CmpExpr {
     if (this.isPunct('(')) {
       this.next();
+      this.enter();
       const e = this.cmpOr();
       this.expectPunct(')');
+      this.leave();
       return e;
     }
     if (this.isWord('EXISTS')) {
@@ -281,7 +348,7 @@ class Parser {
     let op: string;
     if (o.k === 'op') op = o.v;
     else if (o.k === 'word' && ['LIKE', 'MATCHES', 'ISSUBSET', 'ISSUPERSET', 'IN'].includes(o.v)) op = o.v;
-    else throw new PatternError(`expected a comparison operator after ${p.v}`);
+    else throw new PatternError(`expected a comparison operator after ${excerpt(p.v, 60)}`);
     const values: Value[] = [];
     if (op === 'IN') {
       this.expectPunct('(');
@@ -305,21 +372,37 @@ class Parser {
   }
 }
 
-const MAX_ALTERNATIVES = 256;
-
 /** Comparison expression in disjunctive normal form: alternatives of conjunctions. IN becomes OR. */
 function dnf(e: CmpExpr): Comparison[][] {
   if (e.t === 'cmp') {
-    if (e.c.op === 'IN' && !e.c.negated) return e.c.values.map((v) => [{ ...e.c, op: '=', values: [v] }]);
+    if (e.c.op === 'IN' && !e.c.negated) {
+      if (e.c.values.length > MAX_PATTERN_TERMS) throw new PatternError(`IN lists more than ${MAX_PATTERN_TERMS} values`);
+      return e.c.values.map((v) => [{ ...e.c, op: '=', values: [v] }]);
+    }
     return [[e.c]];
   }
-  const l = dnf(e.l);
-  const r = dnf(e.r);
-  if (e.t === 'or') return [...l, ...r];
-  if (l.length * r.length > MAX_ALTERNATIVES) throw new PatternError('pattern has too many alternatives');
-  const out: Comparison[][] = [];
-  for (const a of l) for (const b of r) out.push([...a, ...b]);
-  return out;
+  if (e.t === 'or') {
+    const out: Comparison[][] = [];
+    for (const item of e.items) {
+      for (const conj of dnf(item)) out.push(conj);
+      if (out.length > MAX_PATTERN_TERMS) throw new PatternError(`pattern has more than ${MAX_PATTERN_TERMS} alternatives`);
+    }
+    return out;
+  }
+  let acc: Comparison[][] = [[]];
+  for (const item of e.items) {
+    const r = dnf(item);
+    if (acc.length * r.length > MAX_CONJUNCTIONS) throw new PatternError('pattern has too many alternatives');
+    const next: Comparison[][] = [];
+    for (const a of acc) {
+      for (const b of r) {
+        if (a.length + b.length > MAX_CONJUNCTION_LENGTH) throw new PatternError(`pattern ANDs more than ${MAX_CONJUNCTION_LENGTH} comparisons in one observation`);
+        next.push([...a, ...b]);
+      }
+    }
+    acc = next;
+  }
+  return acc;
 }
 
 const ADDRESS_PATHS: Record<string, { kind?: StixTerm['kind']; side: StixTerm['side'] }> = {
@@ -407,10 +490,8 @@ function collect(e: ObsExpr, out: Collected): void {
       return;
     }
     if (q.kind === 'startstop') {
-      const start = Date.parse(q.start ?? '');
-      const stop = Date.parse(q.stop ?? '');
-      if (!Number.isNaN(start)) out.start = Math.max(out.start ?? -Infinity, start);
-      if (!Number.isNaN(stop)) out.stop = Math.min(out.stop ?? Infinity, stop);
+      if (q.start !== undefined) out.start = Math.max(out.start ?? -Infinity, q.start);
+      if (q.stop !== undefined) out.stop = Math.min(out.stop ?? Infinity, q.stop);
     }
   }
   if (e.t === 'obs') {
@@ -418,12 +499,12 @@ function collect(e: ObsExpr, out: Collected): void {
       const term = termOf(conj);
       if (typeof term === 'string') out.unsupported.push(term);
       else out.terms.push(term);
+      if (out.terms.length + out.unsupported.length > MAX_PATTERN_TERMS) throw new PatternError(`pattern has more than ${MAX_PATTERN_TERMS} alternatives`);
     }
     return;
   }
   if (e.t === 'or') {
-    collect(e.l, out);
-    collect(e.r, out);
+    for (const item of e.items) collect(item, out);
     return;
   }
   out.unsupported.push(`${e.t === 'and' ? 'AND' : 'FOLLOWEDBY'} between observations (needs several events)`);
@@ -431,6 +512,7 @@ function collect(e: ObsExpr, out: Collected): void {
 
 /** Parses a STIX 2.1 pattern into the terms it can be matched by on single events. */
 export function parseStixPattern(pattern: string): StixPatternResult {
+  if (pattern.length > MAX_PATTERN_LENGTH) return { ok: false, error: `STIX pattern of ${pattern.length} characters is longer than ${MAX_PATTERN_LENGTH}` };
   let ast: ObsExpr;
   try {
     ast = new Parser(tokenize(pattern)).parse();

@@ -8,6 +8,7 @@
 import { Matcher } from '../engine/match/matcher.ts';
 import { loadRuleSet } from '../pack/rule-set.ts';
 import { loadFeeds } from '../intel/load.ts';
+import type { NetworkLimits } from '../intel/network-limits.ts';
 
 export interface MatcherRecipe {
   /** Rule files and folders, in load order (the built-in pack first unless left out). */
@@ -17,7 +18,7 @@ export interface MatcherRecipe {
   /** The clock the main thread loaded rules and feeds with (epoch ms). */
   now: number;
   /** --cti feeds, when any. */
-  cti?: { feeds: string[]; maxAgeMs: number };
+  cti?: { feeds: string[]; maxAgeMs: number; limits?: NetworkLimits };
 }
 
 /**
@@ -27,6 +28,6 @@ export interface MatcherRecipe {
 export async function workerMatcher(recipe: MatcherRecipe): Promise<Matcher> {
   const ruleSet = await loadRuleSet({ paths: recipe.rulePaths, ...(recipe.varsFile === undefined ? {} : { varsFile: recipe.varsFile }), now: new Date(recipe.now) });
   const intel =
-    recipe.cti === undefined ? undefined : (await loadFeeds(recipe.cti.feeds, { now: recipe.now, maxAgeMs: recipe.cti.maxAgeMs, onUnsupported: () => {} })).index;
+    recipe.cti === undefined ? undefined : (await loadFeeds(recipe.cti.feeds, { now: recipe.now, maxAgeMs: recipe.cti.maxAgeMs, ...(recipe.cti.limits === undefined ? {} : { limits: recipe.cti.limits }), onUnsupported: () => {} })).index;
   return new Matcher(ruleSet.rules, intel);
 }

@@ -43,6 +43,8 @@ export interface WatchOptions {
   httpBaseDelayMs?: number;
   /** How often undelivered alerts are retried and old state pruned, ms. */
   housekeepingMs?: number;
+  /** `--reset-state`: a damaged state is moved aside and a new one started, instead of refused. */
+  resetState?: boolean;
 }
 
 /** How long shutdown waits for the object being read before interrupting it. */
@@ -89,7 +91,7 @@ export class WatchService {
     this.closers = parts.closers;
   }
 
-  /** Starts the service; throws a TrailhoundError (TH_CONFIG, TH_RULE_*, TH_STATE_OPEN...) when it cannot. */
+  /** Starts the service; throws a TrailhoundError (TH_CONFIG, TH_RULE_*, TH_STATE_OPEN, TH_STATE_DAMAGED...) when it cannot. */
   static async start(config: WatchConfig, options: WatchOptions = {}): Promise<WatchService> {
     const logger = options.logger ?? new JsonLogger({ level: config.logLevel });
     const setup = await setUpEngine(config, (message) => logger.warn(message));
@@ -100,7 +102,10 @@ export class WatchService {
       throw new TrailhoundError(first ?? located('TH_CONFIG', 'rules could not be loaded', config.file));
     }
 
-    const store = StateStore.open(config.stateDir);
+    const store = StateStore.open(config.stateDir, { resetState: options.resetState === true });
+    if (store.reset !== undefined) {
+      logger.warn('the state was damaged: moved aside, starting with a new state (every object is read again)', { damaged: store.reset.movedTo, reason: store.reset.reason });
+    }
     const opened: { close(): Promise<void> }[] = [];
     try {
       const engine = new EngineHost(setup.build, logger);

@@ -1,21 +1,94 @@
 /**
  * The service's state in SQLite (WAL, synchronous=FULL: a committed transaction survives a
- * crash or a power loss): which objects are processed, poisoned or failing; engine state
+ * crash or a power loss; checked whole at every open, state-integrity.ts): which objects are processed, poisoned or failing; engine state
  * (correlation windows); the alerts, which are also the outbox the sinks deliver from.
  *
  * Processing an object commits, in one transaction, its processed mark, its alerts and the
  * engine state after it. Hence after any crash the state is that of some prefix of the objects:
  * nothing half-done, no alert lost, no object counted twice.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Alert } from '../core/alert.ts';
 import { located, TrailhoundError } from '../core/errors.ts';
+import type { LocatedError } from '../core/errors.ts';
+import { alertJson } from '../engine/alerts/build.ts';
 import { migrate } from './schema.ts';
 import { StateLock } from './state-lock.ts';
+import { checkOpenedState, checkStateFile, isCorruptionError, moveAside, syncDirectory } from './state-integrity.ts';
 
 export const STATE_FILE = 'trailhound.sqlite';
+
+export interface StateOpenOptions {
+  /**
+   * A damaged state (TH_STATE_DAMAGED) is moved aside as `<file>.damaged-<time>` and a new one
+   * started instead of refused (`watch --reset-state`). A whole state is kept either way.
+   */
+  resetState?: boolean;
+}
+
+/** What an open with resetState did to a damaged state. */
+export interface StateReset {
+  /** Where the damaged file went. */
+  movedTo: string;
+  /** What was wrong with it. */
+  reason: string;
+}
+
+/** The connection settings: WAL (readers never block the writer), every commit synced to disk. */
+function connect(file: string, mustExist: boolean): Database.Database {
+  const db = new Database(file, { fileMustExist: mustExist });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+/**
+ * A new state database, created under a temporary name and renamed once it holds its schema:
+ * a crash while creating it leaves no empty or half-made file under the real name (an empty
+ * state file is always damage).
+ */
+function createState(file: string, directory: string): void {
+  const temp = `${file}.new`;
+  for (const leftover of [temp, `${temp}-wal`, `${temp}-shm`]) rmSync(leftover, { force: true });
+  const db = connect(temp, false);
+  try {
+    migrate(db);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+  if (existsSync(`${temp}-wal`)) renameSync(`${temp}-wal`, `${file}-wal`);
+  rmSync(`${temp}-shm`, { force: true });
+  renameSync(temp, file);
+  syncDirectory(directory);
+}
+
+/** An open, whole state database, or what is wrong with it. */
+function openExisting(file: string): { db: Database.Database } | { damage: string } {
+  const check = checkStateFile(file);
+  if (check.state === 'damaged') return { damage: check.reason };
+  if (check.state === 'missing') throw new Error('the state file disappeared while being opened');
+  let db: Database.Database | undefined;
+  try {
+    db = connect(file, true);
+    const damage = checkOpenedState(db, true);
+    if (damage === undefined) return { db };
+    db.close();
+    return { damage };
+  } catch (error) {
+    db?.close();
+    if (isCorruptionError(error)) return { damage: `SQLite cannot read it: ${(error as Error).message}` };
+    throw error;
+  }
+}
 
 export type ObjectStatus = { status: 'processed' | 'poisoned' } | { status: 'failing'; attempts: number } | undefined;
 
@@ -30,6 +103,12 @@ export interface ObjectCommit {
   alerts: readonly Alert[];
   /** Engine state after this object, by component name (JSON text). */
   engineState: ReadonlyMap<string, string>;
+  /**
+   * Told of each record too deep to be stored whole: its alert is stored with the deeper
+   * parts truncated (TH_INPUT_LIMIT, located where the record came from; alertJson). Each is
+   * also counted in the object's errors.
+   */
+  onLimit?: (error: LocatedError) => void;
 }
 
 export interface StoredAlert {
@@ -64,30 +143,57 @@ export class StateStore {
   readonly directory: string;
   private readonly db: Database.Database;
   private readonly lock: StateLock;
+  /** Set when this open moved a damaged state aside and started afresh (resetState). */
+  readonly reset: StateReset | undefined;
   private closed = false;
 
-  private constructor(directory: string, db: Database.Database, lock: StateLock) {
+  private constructor(directory: string, db: Database.Database, lock: StateLock, reset: StateReset | undefined) {
     this.directory = directory;
     this.db = db;
     this.lock = lock;
+    this.reset = reset;
   }
 
-  /** Opens (creating when needed) the state under `directory`; throws TH_STATE_OPEN. */
-  static open(directory: string): StateStore {
+  /**
+   * Opens the state under `directory`, creating it when the directory holds none. An existing
+   * database is checked first (state-integrity.ts: the file, `PRAGMA quick_check`, the schema);
+   * a damaged one throws TH_STATE_DAMAGED naming the file, unless `resetState` moves it aside.
+   * Anything else that prevents opening throws TH_STATE_OPEN.
+   */
+  static open(directory: string, options: StateOpenOptions = {}): StateStore {
     const lock = new StateLock(directory);
+    const file = join(directory, STATE_FILE);
     let db: Database.Database | undefined;
     try {
       mkdirSync(directory, { recursive: true });
       lock.acquire();
-      db = new Database(join(directory, STATE_FILE));
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('busy_timeout = 5000');
+      let reset: StateReset | undefined;
+      if (checkStateFile(file).state !== 'missing') {
+        const opened = openExisting(file);
+        if ('damage' in opened) {
+          if (options.resetState !== true) {
+            throw new TrailhoundError(
+              located('TH_STATE_DAMAGED', `the state database is damaged: ${opened.damage}. Restore it from a backup, or start afresh with trailhound watch --reset-state (every object is then read again)`, file),
+            );
+          }
+          reset = { movedTo: moveAside(file), reason: opened.damage };
+        } else {
+          db = opened.db;
+        }
+      }
+      if (db === undefined) {
+        createState(file, directory);
+        const created = openExisting(file);
+        if ('damage' in created) throw new TrailhoundError(located('TH_STATE_DAMAGED', `the new state database is damaged at once: ${created.damage}`, file));
+        db = created.db;
+      }
       migrate(db);
-      return new StateStore(directory, db, lock);
+      return new StateStore(directory, db, lock, reset);
     } catch (error) {
       db?.close();
       lock.release();
+      if (error instanceof TrailhoundError) throw error;
+      if (isCorruptionError(error)) throw new TrailhoundError(located('TH_STATE_DAMAGED', `the state database is damaged: ${(error as Error).message}`, file));
       throw new TrailhoundError(located('TH_STATE_OPEN', `cannot open the state: ${(error as Error).message}`, directory));
     }
   }
@@ -118,9 +224,18 @@ export class StateStore {
     const saveState = this.db.prepare('INSERT INTO engine_state (name, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at');
     const existing = this.db.prepare('SELECT body FROM alerts WHERE id = ?');
     const remove = this.db.prepare('DELETE FROM alerts WHERE id = ?');
+    // Serialised before the transaction: a record too deep for JSON.stringify is truncated and
+    // reported, never a failed commit (which would fail the object at every attempt).
+    let truncated = 0;
+    const onLimit = (error: LocatedError): void => {
+      truncated += 1;
+      commit.onLimit?.(error);
+    };
+    const bodies = commit.alerts.map((alert) => alertJson(alert, onLimit));
     return this.db.transaction(() => {
       const inserted: string[] = [];
-      for (const alert of commit.alerts) {
+      for (let i = 0; i < commit.alerts.length; i++) {
+        const alert = commit.alerts[i] as Alert;
         if (alert.guardduty !== undefined) {
           // A newer version of a GuardDuty finding keeps its alert id: replace the stored alert
           // (a new seq, so the sinks get the update); an older or equal version changes nothing.
@@ -128,9 +243,9 @@ export class StateStore {
           if (stored !== undefined && !newerFinding(alert, stored.body)) continue;
           if (stored !== undefined) remove.run(alert.id);
         }
-        if (insertAlert.run(alert.id, alert.rule.id, alert.rule.level, alert.time, commit.object, JSON.stringify(alert), now).changes > 0) inserted.push(alert.id);
+        if (insertAlert.run(alert.id, alert.rule.id, alert.rule.level, alert.time, commit.object, bodies[i] as string, now).changes > 0) inserted.push(alert.id);
       }
-      upsertObject.run({ uri: commit.uri, version: commit.version, records: commit.records, alerts: inserted.length, errors: commit.errors, now });
+      upsertObject.run({ uri: commit.uri, version: commit.version, records: commit.records, alerts: inserted.length, errors: commit.errors + truncated, now });
       clearFailing.run(commit.uri, commit.version);
       for (const [name, state] of commit.engineState) saveState.run(name, state, now);
       return inserted;

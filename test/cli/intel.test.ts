@@ -53,11 +53,11 @@ test('intel check prints counts by kind and what was left out, per feed; exit 0 
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stderr, '');
   const lines = result.stdout.trim().split('\n');
-  assert.match(lines[0] ?? '', /^FEED\s+FORMAT\s+IPV4\s+IPV6\s+CIDR\s+DOMAIN\s+PENDING\s+EXPIRED\s+REVOKED\s+UNSUPPORTED\s+INVALID\s+SKIPPED$/);
+  assert.match(lines[0] ?? '', /^FEED\s+FORMAT\s+IPV4\s+IPV6\s+CIDR\s+DOMAIN\s+PENDING\s+EXPIRED\s+REVOKED\s+UNSUPPORTED\s+INVALID\s+REFUSED\s+SKIPPED$/);
   const cells = (line: string | undefined): string[] => (line ?? '').trim().split(/\s+/);
-  assert.deepEqual(cells(lines[1]), ['feed.txt', 'list', '3', '0', '2', '0', '0', '0', '0', '0', '0', '0']);
-  assert.deepEqual(cells(lines[2]), ['stix.json', 'stix', '1', '1', '1', '1', '0', '1', '1', '1', '0', '0']);
-  assert.deepEqual(cells(lines[3]), ['total', '4', '1', '3', '1', '0', '1', '1', '1', '0', '0']);
+  assert.deepEqual(cells(lines[1]), ['feed.txt', 'list', '3', '0', '2', '0', '0', '0', '0', '0', '0', '0', '0']);
+  assert.deepEqual(cells(lines[2]), ['stix.json', 'stix', '1', '1', '1', '1', '0', '1', '1', '1', '0', '0', '0']);
+  assert.deepEqual(cells(lines[3]), ['total', '4', '1', '3', '1', '0', '1', '1', '1', '0', '0', '0']);
 
   const jsonl = await runCli(['intel', 'check', '--format', 'jsonl', join(dir, 'stix.json')]);
   assert.deepEqual(JSON.parse(jsonl.stdout), {
@@ -73,6 +73,7 @@ test('intel check prints counts by kind and what was left out, per feed; exit 0 
     revoked: 1,
     unsupported: 1,
     invalid: 0,
+    refused: 0,
     skipped: 0,
   });
   const listed = await runCli(['intel', 'check', '--list-unsupported', join(dir, 'stix.json')]);
