@@ -4,6 +4,7 @@ import { checkRuleConventions } from '../pack/rule-conventions.ts';
 import { runRuleTests } from '../pack/rule-tests.ts';
 import { attackTagsToIds } from '../attack/techniques.ts';
 import { Diagnostics } from './diagnostics.ts';
+import { terminalText } from '../core/terminal-text.ts';
 import { EXIT } from './exit-codes.ts';
 
 interface RulesFlags {
@@ -37,11 +38,11 @@ export function rulesCommand(setExitCode: (code: number) => void): Command {
           const name = outcome.rule.name ?? outcome.rule.id;
           if (outcome.passed) {
             passed += 1;
-            if (flags.quiet !== true) process.stdout.write(`ok    ${name}: ${outcome.testCase.description}\n`);
+            if (flags.quiet !== true) process.stdout.write(`${terminalText(`ok    ${name}: ${outcome.testCase.description}`)}\n`);
           } else {
             failed += 1;
             const actual = outcome.testCase.expect === 'match' ? 'did not match' : 'matched';
-            process.stdout.write(`FAIL  ${name}: ${outcome.testCase.description} — expected ${outcome.testCase.expect}, ${actual} (${outcome.testCase.location})\n`);
+            process.stdout.write(`${terminalText(`FAIL  ${name}: ${outcome.testCase.description} — expected ${outcome.testCase.expect}, ${actual} (${outcome.testCase.location})`)}\n`);
           }
         }
       }
@@ -87,10 +88,12 @@ export function rulesCommand(setExitCode: (code: number) => void): Command {
       if (flags.format === 'jsonl') {
         for (const row of rows) process.stdout.write(JSON.stringify(row) + '\n');
       } else {
-        const nameWidth = Math.max(4, ...rows.map((row) => (row.name ?? row.title).length));
+        // Ids, names and tags come from rule files: shown escaped (terminal-text.ts).
+        const shown = rows.map((row) => ({ id: terminalText(row.id), name: terminalText(row.name ?? row.title), level: terminalText(row.level), techniques: terminalText(row.techniques.join(' ')) }));
+        const nameWidth = Math.max(4, ...shown.map((row) => row.name.length));
         process.stdout.write(`${'ID'.padEnd(36)}  ${'NAME'.padEnd(nameWidth)}  ${'LEVEL'.padEnd(13)}  ATT&CK\n`);
-        for (const row of rows) {
-          process.stdout.write(`${row.id.padEnd(36)}  ${(row.name ?? row.title).padEnd(nameWidth)}  ${row.level.padEnd(13)}  ${row.techniques.join(' ')}\n`);
+        for (const row of shown) {
+          process.stdout.write(`${row.id.padEnd(36)}  ${row.name.padEnd(nameWidth)}  ${row.level.padEnd(13)}  ${row.techniques}\n`);
         }
       }
       setExitCode(ruleSet.errors.length > 0 ? EXIT.RULE_OR_CONFIG_ERROR : EXIT.OK);

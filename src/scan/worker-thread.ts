@@ -7,11 +7,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Envelope } from '../core/envelope.ts';
+import { stringifyDeep } from '../core/json-depth.ts';
 import type { Matcher } from '../engine/match/matcher.ts';
 import { gunzipUnitBytes, isJsonContent } from '../formats/read-unit.ts';
 import { recordTexts } from '../formats/cloudtrail/s3-file.ts';
 import { unitEnvelopes } from './unit-envelopes.ts';
-import type { UnitJob, UnitResult, WorkerInit } from './worker-protocol.ts';
+import type { UnitJob, UnitResult } from './worker-protocol.ts';
+import type { ScanWorkerInit } from './parallel-scan.ts';
 import { workerMatcher } from './worker-recipe.ts';
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -24,13 +26,18 @@ function transferable(bytes: Buffer): Uint8Array {
   return new Uint8Array(bytes);
 }
 
-/** The envelopes as one JSON array; a record the pre-filter parsed on its own is sent as the text it came from. */
+/**
+ * The envelopes as one JSON array; a record the pre-filter parsed on its own is sent as the
+ * text it came from. A record too deep for JSON.stringify is written whole all the same
+ * (stringifyDeep): the main thread gets the record as it was, and its alert writer truncates
+ * what it cannot write, with a located TH_INPUT_LIMIT (engine/alerts/build.ts, alertJson).
+ */
 function envelopesJson(envelopes: readonly Envelope[]): string {
   const parts = new Array<string>(envelopes.length);
   for (let i = 0; i < envelopes.length; i++) {
     const envelope = envelopes[i] as Envelope;
     const text = recordTexts.get(envelope.record);
-    parts[i] = text === undefined ? JSON.stringify(envelope) : `{"source":${JSON.stringify(envelope.source)},"origin":${JSON.stringify(envelope.origin)},"record":${text}}`;
+    parts[i] = text === undefined ? (stringifyDeep(envelope) as string) : `{"source":${JSON.stringify(envelope.source)},"origin":${JSON.stringify(envelope.origin)},"record":${text}}`;
   }
   return `[${parts.join(',')}]`;
 }
@@ -41,7 +48,7 @@ process.setSourceMapsEnabled(true);
 async function main(): Promise<void> {
   const port = parentPort;
   if (port === null) throw new Error('worker-thread.ts runs as a worker thread');
-  const init = workerData as WorkerInit;
+  const init = workerData as ScanWorkerInit;
   let matcher: Matcher;
   try {
     matcher = await workerMatcher(init.recipe);
@@ -54,7 +61,8 @@ async function main(): Promise<void> {
 
   const handle = async (job: UnitJob): Promise<UnitResult> => {
     const raw = asBuffer(job.raw);
-    const bytes = gunzipUnitBytes({ raw });
+    // Beyond the limit (or too large to hold whole): deferred, the main thread streams it.
+    const bytes = gunzipUnitBytes({ raw }, init.maxDecompressed);
     const plain = bytes.plain;
     if (plain === undefined) return { kind: 'defer', seq: job.seq, bytes: transferable(raw), plain: false };
     if (!isJsonContent(plain)) return { kind: 'defer', seq: job.seq, bytes: transferable(plain), plain: true };

@@ -12,7 +12,7 @@ import type { FilePosition } from '../sinks/jsonl-file.ts';
 import { JsonLinesSink } from '../sinks/jsonl.ts';
 import type { AlertSink } from '../sinks/sink.ts';
 import { SlackSink } from '../sinks/slack.ts';
-import { WebhookSink } from '../sinks/webhook.ts';
+import { redactSecrets, redactSecretsInText, WebhookSink } from '../sinks/webhook.ts';
 import type { SigmaLevel } from '../core/levels.ts';
 import type { SinkCursor, StoredAlert } from '../store/state-store.ts';
 import type { SinkConfig } from './config.ts';
@@ -40,12 +40,19 @@ export class DeliveryTarget {
   readonly type: SinkConfig['type'];
   readonly minLevel: SigmaLevel | undefined;
   private readonly sink: AlertSink;
+  private readonly url: string | undefined;
 
   constructor(config: SinkConfig, sink: AlertSink) {
     this.name = config.name;
     this.type = config.type;
     this.minLevel = config.minLevel;
     this.sink = sink;
+    this.url = config.type === 'webhook' || config.type === 'slack' ? config.url : undefined;
+  }
+
+  /** A message about this sink made safe to log or store: its URL's secrets redacted (webhook.ts). */
+  redact(text: string): string {
+    return this.url === undefined ? redactSecretsInText(text) : redactSecrets(text, this.url);
   }
 
   /** Alerts handed over per deliver() call. */
@@ -83,7 +90,7 @@ function sinkOf(config: SinkConfig, hooks: TargetHooks): AlertSink {
         timeoutMs: config.timeoutMs,
         maxAttempts: config.maxAttempts,
         ...(hooks.httpBaseDelayMs === undefined ? {} : { baseDelayMs: hooks.httpBaseDelayMs }),
-        deadLetter: { sink: config.name, path: config.deadLetter, onDeadLetter: hooks.onDeadLetter },
+        deadLetter: { sink: config.name, path: config.deadLetter, onDeadLetter: hooks.onDeadLetter, redact: (text: string) => redactSecrets(text, config.url) },
       };
       return config.type === 'webhook' ? new WebhookSink(options) : new SlackSink(options);
     }

@@ -2,8 +2,25 @@
  * Structured logs for the service: one JSON object per line on stderr, `time`, `level` and
  * `msg` first, then the fields (a located error adds `code` and `location`). Log processors
  * (CloudWatch Logs, Loki, Elastic) read them as they are.
+ *
+ * Safe for a terminal and for secrets: JSON escapes the C0 controls; what JSON.stringify leaves
+ * raw and a terminal may still act on (DEL, C1 controls such as U+009B, bidi overrides and
+ * other format characters, U+2028/U+2029) is written as \u escapes too, so the parsed line is
+ * the same. Credentials and secret query values of any URL in the message or a field are
+ * redacted (sinks/webhook.ts, redactSecretsInText).
  */
 import type { LocatedError } from '../core/errors.ts';
+import { redactSecretsInText } from '../sinks/webhook.ts';
+
+/** Characters JSON.stringify writes raw that a terminal may act on (it escapes C0 itself). */
+const RAW_CONTROLS = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+const RAW_CONTROLS_ALL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+function jsonEscape(character: string): string {
+  let out = '';
+  for (let i = 0; i < character.length; i++) out += `\\u${character.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return out;
+}
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -53,12 +70,14 @@ export class JsonLogger implements Logger {
 
   private write(level: LogLevel, msg: string, fields: LogFields | undefined): void {
     if (RANK[level] < this.threshold) return;
-    const line: Record<string, unknown> = { time: new Date().toISOString(), level, msg };
+    const line: Record<string, unknown> = { time: new Date().toISOString(), level, msg: redactSecretsInText(msg) };
     if (fields !== undefined) {
       for (const [key, value] of Object.entries(fields)) {
-        if (value !== undefined && !RESERVED.has(key)) line[key] = value;
+        if (value === undefined || RESERVED.has(key)) continue;
+        line[key] = typeof value === 'string' ? redactSecretsInText(value) : Array.isArray(value) ? value.map((item: string) => redactSecretsInText(item)) : value;
       }
     }
-    this.stream.write(`${JSON.stringify(line)}\n`);
+    const text = JSON.stringify(line);
+    this.stream.write(`${RAW_CONTROLS.test(text) ? text.replace(RAW_CONTROLS_ALL, jsonEscape) : text}\n`);
   }
 }

@@ -134,7 +134,7 @@ export class ObjectProcessor {
     const state = engine.snapshot();
     let insertedIds: string[];
     try {
-      insertedIds = store.commitObject({ uri: work.uri, version, object: work.uri, records: stats.records, errors: contentErrors.length, alerts, engineState: state });
+      insertedIds = store.commitObject({ uri: work.uri, version, object: work.uri, records: stats.records, errors: contentErrors.length, alerts, engineState: state, onLimit: (error) => contentErrors.push(error) });
     } catch (error) {
       // Not the object's fault (disk full, database locked): nothing was recorded, read it again later.
       engine.rollback();

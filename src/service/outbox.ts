@@ -72,7 +72,7 @@ export class Outbox {
       try {
         await state.target.close();
       } catch (error) {
-        this.logger.warn('sink did not close cleanly', { sink: state.target.name, error: (error as Error).message });
+        this.logger.warn('sink did not close cleanly', { sink: state.target.name, error: state.target.redact((error as Error).message) });
       }
     }
   }
@@ -98,7 +98,9 @@ export class Outbox {
         state.failures += 1;
         state.retryAt = Date.now() + backoffDelay(state.failures, 1000, 60_000);
         this.metrics.inc('trailhound_errors_total', { stage: 'sink' });
-        this.logger.located('error', located('TH_SINK_DELIVERY', `delivery failed: ${(error as Error).message}; the alerts stay in the outbox and are retried`, `sink:${target.name}`), { failures: state.failures });
+        // Sink errors may quote the sink's URL: its secrets never reach the log.
+        const message = target.redact(error instanceof Error ? error.message : String(error));
+        this.logger.located('error', located('TH_SINK_DELIVERY', `delivery failed: ${message}; the alerts stay in the outbox and are retried`, `sink:${target.name}`), { failures: state.failures });
         return false;
       }
     }

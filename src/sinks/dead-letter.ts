@@ -1,7 +1,8 @@
 /**
  * Where alerts go that a sink could not deliver after every retry: one JSON line each,
  * `{"sink", "failed_at", "error", "alert"}`, fsync'ed. Replay with any tool that POSTs
- * `.alert` (receivers de-duplicate by the alert's id).
+ * `.alert` (receivers de-duplicate by the alert's id). The error never holds the sink URL's
+ * secrets (DeadLetterOptions.redact).
  */
 import { located } from '../core/errors.ts';
 import { appendFile, mkdir, open } from 'node:fs/promises';
@@ -36,6 +37,12 @@ export interface DeadLetterOptions {
   sink: string;
   path: string;
   onDeadLetter: (error: LocatedError) => void;
+  /**
+   * Makes an error message safe to store and log (the HTTP sinks: the URL's secrets redacted,
+   * webhook.ts redactSecrets). The messages of postJson are redacted already; this is the
+   * last stop before the file and the log.
+   */
+  redact?: (text: string) => string;
 }
 
 /**
@@ -53,7 +60,8 @@ export async function sendEach(batch: readonly SinkAlert[], send: (alert: SinkAl
       delivered += 1;
     } catch (error) {
       if (deadLetter === undefined || file === undefined) throw error;
-      const message = (error as Error).message;
+      const raw = error instanceof Error ? error.message : String(error);
+      const message = deadLetter.redact === undefined ? raw : deadLetter.redact(raw);
       await file.append(deadLetter.sink, alert.body, message);
       deadLettered += 1;
       deadLetter.onDeadLetter(located('TH_SINK_DEAD_LETTER', `alert ${alert.id} could not be delivered (${message}); appended to ${file.path}`, `sink:${deadLetter.sink}`));

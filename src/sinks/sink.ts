@@ -9,6 +9,8 @@
  * alert id as idempotency key, then the dead-letter file.
  */
 import type { Alert } from '../core/alert.ts';
+import type { LocatedError } from '../core/errors.ts';
+import { alertJson } from '../engine/alerts/build.ts';
 import type { FilePosition } from './jsonl-file.ts';
 
 /** An alert on its way out: its id, its JSON text (what was stored, the line written), and the parsed alert when at hand. */
@@ -41,9 +43,17 @@ export interface AlertSink {
   close(): Promise<void>;
 }
 
-/** An alert raised in this process, ready for any sink. */
+/** An alert raised in this process, ready for any sink (a record too deep to be written whole is written truncated; see sinkAlertReporting). */
 export function sinkAlert(alert: Alert): SinkAlert {
-  return { id: alert.id, body: JSON.stringify(alert), alert };
+  return { id: alert.id, body: alertJson(alert), alert };
+}
+
+/**
+ * sinkAlert, telling `onLimit` where a record came from that is too deep to be written whole
+ * and was written truncated (TH_INPUT_LIMIT; engine/alerts/build.ts, alertJson).
+ */
+export function sinkAlertReporting(alert: Alert, onLimit: (error: LocatedError) => void): SinkAlert {
+  return { id: alert.id, body: alertJson(alert, onLimit), alert };
 }
 
 /** The alert of a SinkAlert, parsed from its JSON text when only that is at hand. */

@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import type { Alert } from '../core/alert.ts';
 import { alertOf, type AlertSink, type SinkAlert, type SinkReport } from './sink.ts';
 import { BufferedTextWriter } from './output-stream.ts';
+import { terminalText } from '../core/terminal-text.ts';
 
 interface Column {
   header: string;
@@ -41,7 +42,11 @@ function fit(text: string, width: number): string {
   return text.padEnd(width);
 }
 
-/** A readable table for a terminal: one line per alert, sorted as they come. */
+/**
+ * A readable table for a terminal: one line per alert, sorted as they come. Attacker-controlled
+ * text (actor, source IP, rule name, account...) is shown as data: control, format and
+ * line-separator characters are written as visible escapes (`\x1b`, `\n`, `\u202e`).
+ */
 export class TableSink implements AlertSink {
   private readonly writer: BufferedTextWriter;
   private readonly colour: boolean;
@@ -67,7 +72,9 @@ export class TableSink implements AlertSink {
       await this.writer.write(COLUMNS.map((column) => fit(column.header, column.width)).join(' ').trimEnd() + '\n');
     }
     const cells = COLUMNS.map((column) => {
-      const cell = fit(column.value(alert), column.width);
+      // Every cell is data from a log or a rule: escaped before it is measured and cut, so that
+      // it can neither act on the terminal nor forge a row (terminal-text.ts).
+      const cell = fit(terminalText(column.value(alert)), column.width);
       if (this.colour && column.header === 'LEVEL') return `${LEVEL_COLOURS[alert.rule.level] ?? ''}${cell}${RESET}`;
       return cell;
     });

@@ -29,9 +29,10 @@ after(async () => {
 
 test('the Slack message reads: level, rule, actor, account/region, source IP, time, ATT&CK, alert id', () => {
   const message = slackMessage(alert);
-  assert.equal(message.text, '[HIGH] CloudTrail <Logging> Stopped & Deleted: arn:aws:iam::111122223333:user/alice in 111122223333 / us-east-1');
+  // The top-level text is escaped too (Slack parses &, < and > there as well): slack-escaping.test.ts.
+  assert.equal(message.text, '[HIGH] CloudTrail &lt;Logging&gt; Stopped &amp; Deleted: arn:aws:iam::111122223333:user/alice in 111122223333 / us-east-1');
   const text = JSON.stringify(message.blocks);
-  assert.match(text, /\*HIGH\* CloudTrail &lt;Logging&gt; Stopped &amp; Deleted/);
+  assert.match(text, /\*HIGH\* `CloudTrail &lt;Logging&gt; Stopped &amp; Deleted`/);
   for (const part of ['aws-ct-cloudtrail-stopped-or-deleted', 'arn:aws:iam::111122223333:user/alice', '111122223333 / us-east-1', '203.0.113.7', '2026-11-05T10:00:00.000Z', 'T1562.008 (defense-evasion)', alert.id]) {
     assert.ok(text.includes(part), `missing ${part}`);
   }

@@ -4,7 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Alert, AlertOptions, AlertRule } from '../../core/alert.ts';
-import type { Envelope, LogRecord } from '../../core/envelope.ts';
+import type { Envelope, LogRecord, Origin } from '../../core/envelope.ts';
+import { located, type LocatedError } from '../../core/errors.ts';
+import { isStackOverflow, MAX_JSON_DEPTH, TRUNCATED_MARKER, truncateDeep } from '../../core/json-depth.ts';
 import { attackTagsToIds } from '../../attack/techniques.ts';
 import { guardDutyRemoteIps } from '../../formats/guardduty/fields.ts';
 
@@ -84,7 +86,11 @@ export function singleEventAlert(rule: AlertRule, envelope: Envelope, options: A
     event_ids: eventIds,
     count: 1,
   };
-  if (options.includeEvents) alert.events = [envelope.record];
+  if (options.includeEvents) {
+    alert.events = [envelope.record];
+    // Where the record came from, should it have to be truncated when written (alertJson).
+    RECORD_ORIGINS.set(envelope.record, envelope.origin);
+  }
   return alert;
 }
 
@@ -97,4 +103,73 @@ export function alertRuleOf(rule: { id: string; name?: string | undefined; title
     level: rule.level,
     attack: attackTagsToIds(rule.tags),
   };
+}
+
+/** Where embedded records came from (alerts only, so never on the per-record path). */
+const RECORD_ORIGINS = new WeakMap<LogRecord, Origin>();
+/** Records already reported as truncated: one TH_INPUT_LIMIT per record, however many alerts embed it. */
+const REPORTED = new WeakSet<object>();
+
+function originLocation(origin: Origin): string {
+  return origin.line === undefined ? `${origin.uri}#${origin.index}` : `${origin.uri}:${origin.line}`;
+}
+
+/**
+ * The alert's JSON text, as JSON.stringify writes it. A record nested too deep for that (it
+ * overflows the stack past a few thousand levels) is written with every container deeper than
+ * MAX_JSON_DEPTH levels replaced by TRUNCATED_MARKER, and reported once, located where the
+ * record came from (TH_INPUT_LIMIT). Never throws for a deep record: the alert is written.
+ */
+export function alertJson(alert: Alert, onLimit?: (error: LocatedError) => void): string {
+  try {
+    return JSON.stringify(alert);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return isStackOverflow(error) ? truncatedAlertJson(alert, onLimit) : withoutEventsJson(alert, error, onLimit);
+  }
+}
+
+function reportTruncated(alert: Alert, record: object | undefined, onLimit: ((error: LocatedError) => void) | undefined): void {
+  if (record !== undefined) {
+    if (REPORTED.has(record)) return;
+    REPORTED.add(record);
+  }
+  const origin = record === undefined ? undefined : RECORD_ORIGINS.get(record as LogRecord);
+  const location = origin === undefined ? `alert:${alert.id}` : originLocation(origin);
+  onLimit?.(
+    located(
+      'TH_INPUT_LIMIT',
+      `a record of alert ${alert.id} (rule ${alert.rule.name ?? alert.rule.id}) is nested deeper than ${MAX_JSON_DEPTH} levels; the alert is written with the deeper parts replaced by "${TRUNCATED_MARKER}"`,
+      location,
+    ),
+  );
+}
+
+function truncatedAlertJson(alert: Alert, onLimit: ((error: LocatedError) => void) | undefined): string {
+  let reported = false;
+  const events = alert.events?.map((record) => {
+    const cut = truncateDeep(record, MAX_JSON_DEPTH);
+    if (cut.truncated === 0) return record;
+    reportTruncated(alert, record, onLimit);
+    reported = true;
+    return cut.value;
+  });
+  // Each record keeps MAX_JSON_DEPTH levels below `events` (alert, events, record); the rest of
+  // the alert is bounded the same way, should anything else ever be that deep.
+  const rest = truncateDeep(events === undefined ? alert : { ...alert, events }, MAX_JSON_DEPTH + 2);
+  if (rest.truncated > 0 && !reported) reportTruncated(alert, undefined, onLimit);
+  try {
+    return JSON.stringify(rest.value);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return withoutEventsJson(alert, error, onLimit);
+  }
+}
+
+/** The last resort (the text would exceed what a string can hold): the alert without its records. */
+function withoutEventsJson(alert: Alert, error: RangeError, onLimit: ((error: LocatedError) => void) | undefined): string {
+  const record = alert.events?.[0];
+  const origin = record === undefined ? undefined : RECORD_ORIGINS.get(record);
+  onLimit?.(located('TH_INPUT_LIMIT', `alert ${alert.id} (rule ${alert.rule.name ?? alert.rule.id}) cannot be written with its records (${error.message}); it is written without them`, origin === undefined ? `alert:${alert.id}` : originLocation(origin)));
+  return JSON.stringify(alert.events === undefined ? alert : { ...alert, events: [] });
 }

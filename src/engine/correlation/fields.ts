@@ -1,4 +1,5 @@
 import { compileFieldPath, someTerminal } from '../../sigma/field-path.ts';
+import { stringifyDeep } from '../../core/json-depth.ts';
 import type { FieldPath } from '../../sigma/field-path.ts';
 
 export type { FieldPath };
@@ -27,7 +28,8 @@ export function fieldValue(record: unknown, path: FieldPath): unknown {
 
 /**
  * A group-by or value_count key: strings as they are, numbers and booleans by their string form
- * (as Sigma compares them), arrays and objects as JSON; missing or null is null, a group of its own.
+ * (as Sigma compares them), arrays and objects as JSON (of any depth: stringifyDeep does not
+ * overflow the stack); missing or null is null, a group of its own.
  */
 export function keyOf(value: unknown): string | null {
   switch (typeof value) {
@@ -37,7 +39,7 @@ export function keyOf(value: unknown): string | null {
     case 'boolean':
       return String(value);
     case 'object':
-      return value === null ? null : JSON.stringify(value);
+      return value === null ? null : (stringifyDeep(value) as string);
     default:
       return null;
   }

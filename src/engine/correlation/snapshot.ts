@@ -1,5 +1,6 @@
 import type { CorrelationEntry, EntryContext } from './entry.ts';
 import type { LogRecord } from '../../core/envelope.ts';
+import { exceedsDepth, MAX_JSON_DEPTH, truncateDeep } from '../../core/json-depth.ts';
 
 /**
  * The correlator's live state as plain JSON, so that a long-running service can persist it and
@@ -73,8 +74,33 @@ export function toSnapshotEntry(entry: CorrelationEntry, contexts: ContextTable)
     context: contexts.indexOf(entry.context),
   };
   if (entry.value !== undefined) out.value = entry.value;
-  if (entry.records !== undefined) out.records = Array.isArray(entry.records) ? [...(entry.records as readonly LogRecord[])] : (entry.records as LogRecord);
+  if (entry.records !== undefined) out.records = Array.isArray(entry.records) ? (entry.records as readonly LogRecord[]).map(savable) : savable(entry.records as LogRecord);
   return out;
+}
+
+/** Records checked and found within MAX_JSON_DEPTH levels (each record is checked once, however many snapshots hold it). */
+const WITHIN_DEPTH = new WeakSet<LogRecord>();
+/** The truncated copies of records nested deeper. */
+const TRUNCATED = new WeakMap<LogRecord, LogRecord>();
+
+/**
+ * A record as the snapshot may hold it: the snapshot is written with JSON.stringify, which a
+ * hostile record nested thousands of levels deep overflows, failing every commit. A record
+ * nested deeper than MAX_JSON_DEPTH levels is saved with the deeper containers replaced by
+ * TRUNCATED_MARKER (its live alerts, before a restart, are written by alertJson, which reports
+ * it); a record of normal depth is saved as it is.
+ */
+function savable(record: LogRecord): LogRecord {
+  if (WITHIN_DEPTH.has(record)) return record;
+  const known = TRUNCATED.get(record);
+  if (known !== undefined) return known;
+  if (!exceedsDepth(record, MAX_JSON_DEPTH)) {
+    WITHIN_DEPTH.add(record);
+    return record;
+  }
+  const copy = truncateDeep(record, MAX_JSON_DEPTH).value;
+  TRUNCATED.set(record, copy);
+  return copy;
 }
 
 /** The entry back, or undefined when the snapshot entry is malformed. */
