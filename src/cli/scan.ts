@@ -5,12 +5,12 @@ import { Detector } from '../engine/detector.ts';
 import { levelAtLeast } from '../core/levels.ts';
 import { DEFAULT_RULES_DIR, loadRuleSet } from '../pack/rule-set.ts';
 import { parseLateness, parseMaxGroups } from '../engine/correlation/options.ts';
-import { formatLocatedError, located } from '../core/errors.ts';
+import { formatLocatedError, located, type LocatedError } from '../core/errors.ts';
 import { scan } from '../scan/scan.ts';
 import type { ScanSummary } from '../scan/scan-run.ts';
 import type { TimeRange } from '../core/time-range.ts';
 import { createSink, OUTPUT_FORMATS } from '../sinks/index.ts';
-import { sinkAlert } from '../sinks/sink.ts';
+import { sinkAlertReporting } from '../sinks/sink.ts';
 import type { OutputFormat } from '../sinks/index.ts';
 import { SIGMA_LEVELS } from '../core/levels.ts';
 import type { SigmaLevel } from '../core/levels.ts';
@@ -22,6 +22,9 @@ import { addCtiOptions, prepareCti, type CtiFlags } from './scan-cti.ts';
 import { parseMaxAge } from './intel-feeds.ts';
 import { defaultWorkers } from '../scan/scan.ts';
 import type { MatcherRecipe } from '../scan/worker-recipe.ts';
+import type { SourceOptions } from '../sources/index.ts';
+import type { FileSourceOptions } from '../sources/files.ts';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES } from '../formats/open-unit.ts';
 
 interface ScanFlags extends CtiFlags {
   rules: string[];
@@ -44,6 +47,25 @@ interface ScanFlags extends CtiFlags {
   regionFilter: string[];
   workers?: string;
   rawPrefilter: boolean;
+  maxDecompressed?: string;
+  followSymlinks: boolean;
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  '': 1, b: 1,
+  k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tib: 1024 ** 4,
+  kb: 1000, mb: 1000 ** 2, gb: 1000 ** 3, tb: 1000 ** 4,
+};
+
+/** `--max-decompressed`: `4GiB`, `512MiB`, `64M`, `1000000`, `2.5GB` (at least 1 byte), or `unlimited`. */
+export function parseByteSize(text: string): number | undefined {
+  const trimmed = text.trim().toLowerCase();
+  if (trimmed === 'unlimited') return Number.POSITIVE_INFINITY;
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(trimmed);
+  const unit = match === null ? undefined : SIZE_UNITS[match[2] as string];
+  if (match === null || unit === undefined) return undefined;
+  const bytes = Math.floor(Number(match[1]) * unit);
+  return bytes >= 1 && Number.isSafeInteger(bytes) ? bytes : undefined;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -73,6 +95,8 @@ export function scanCommand(setExitCode: (code: number) => void): Command {
     .option('--workers <n>', `worker threads that decode and match in parallel (default: one per core, ${defaultWorkers()} here); 1 scans on the main thread. Alerts are the same, in the same order, whatever the number`)
     // For the benchmark and differential tests: parse every record (src/engine/worker-prefilter.ts).
     .addOption(new Option('--no-raw-prefilter', 'parse every CloudTrail record, even those no rule can match').hideHelp())
+    .option('--max-decompressed <size>', `stop a gzip input that decompresses to more than this (a gzip bomb): 512MiB, 4GiB, unlimited (default ${DEFAULT_MAX_DECOMPRESSED_BYTES / 1024 ** 3}GiB)`)
+    .option('--follow-symlinks', 'follow symbolic links out of a scanned folder (by default a link leaving the folder is not followed, TH_INPUT_SPECIAL)', false)
     .option('-q, --quiet', 'no progress, warnings or summary on stderr (errors still shown)', false)
     .action(async (paths: string[], flags: ScanFlags) => {
       setExitCode(await runScan(paths, flags));
@@ -116,6 +140,11 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     diagnostics.error(located('TH_CONFIG', `--workers ${JSON.stringify(flags.workers)} is not a number of threads (1 or more)`, '--workers'));
     return EXIT.RULE_OR_CONFIG_ERROR;
   }
+  const maxDecompressed = flags.maxDecompressed === undefined ? undefined : parseByteSize(flags.maxDecompressed);
+  if (flags.maxDecompressed !== undefined && maxDecompressed === undefined) {
+    diagnostics.error(located('TH_CONFIG', `--max-decompressed ${JSON.stringify(flags.maxDecompressed)} is not a size like 512MiB, 4GiB or 1000000 (bytes), or unlimited`, '--max-decompressed'));
+    return EXIT.RULE_OR_CONFIG_ERROR;
+  }
   const cti = await prepareCti(flags, diagnostics);
   if (cti === undefined) return EXIT.RULE_OR_CONFIG_ERROR;
   // One clock for the rules here and in the workers (filters' `expires`).
@@ -147,12 +176,26 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   const alertsOnTerminal = output === process.stdout && process.stdout.isTTY === true;
   let lastProgress = 0;
   let failOnReached = false;
+  // Records too deep to be written whole, written truncated in their alerts (TH_INPUT_LIMIT):
+  // input errors, counted in the summary.
+  let truncatedRecords = 0;
+  const onLimit = (error: LocatedError): void => {
+    truncatedRecords += 1;
+    diagnostics.error(error);
+  };
 
   const recipe: MatcherRecipe = {
     rulePaths,
     ...(flags.vars === undefined ? {} : { varsFile: flags.vars }),
     now,
-    ...(flags.cti.length === 0 ? {} : { cti: { feeds: flags.cti, maxAgeMs: parseMaxAge(flags.ctiMaxAge) ?? 0 } }),
+    ...(flags.cti.length === 0 ? {} : { cti: { feeds: flags.cti, maxAgeMs: parseMaxAge(flags.ctiMaxAge) ?? 0, ...(cti.limits === undefined ? {} : { limits: cti.limits }) } }),
+  };
+  // The file source also reads followSymlinks (sources/files.ts, FileSourceOptions).
+  const sourceOptions: SourceOptions & FileSourceOptions = {
+    aws: { ...(flags.region === undefined ? {} : { region: flags.region }), ...(flags.profile === undefined ? {} : { profile: flags.profile }), ...(flags.endpointUrl === undefined ? {} : { endpointUrl: flags.endpointUrl }) },
+    accounts: flags.account.flatMap((item) => item.split(',')).map((item) => item.trim()).filter((item) => item !== ''),
+    regions: flags.regionFilter.flatMap((item) => item.split(',')).map((item) => item.trim()).filter((item) => item !== ''),
+    followSymlinks: flags.followSymlinks,
   };
   const summary: ScanSummary = await scan({
     inputs: paths,
@@ -161,16 +204,13 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     rawPrefilter: flags.rawPrefilter,
     timeRange: range,
     ...(flags.flowFormat === undefined ? {} : { flowFormat: flags.flowFormat }),
-    sourceOptions: {
-      aws: { ...(flags.region === undefined ? {} : { region: flags.region }), ...(flags.profile === undefined ? {} : { profile: flags.profile }), ...(flags.endpointUrl === undefined ? {} : { endpointUrl: flags.endpointUrl }) },
-      accounts: flags.account.flatMap((item) => item.split(',')).map((item) => item.trim()).filter((item) => item !== ''),
-      regions: flags.regionFilter.flatMap((item) => item.split(',')).map((item) => item.trim()).filter((item) => item !== ''),
-    },
+    ...(maxDecompressed === undefined ? {} : { maxDecompressed }),
+    sourceOptions,
     onAlert: (alert) => {
       if (flags.failOn !== undefined && levelAtLeast(alert.rule.level, flags.failOn)) failOnReached = true;
       // Alerts and the progress line share the terminal: clear the line before an alert lands on it.
       if (alertsOnTerminal) diagnostics.clearProgress();
-      return sink.deliver([sinkAlert(alert)]).then(() => undefined);
+      return sink.deliver([sinkAlertReporting(alert, onLimit)]).then(() => undefined);
     },
     onError: (error) => diagnostics.error(error),
     onProgress: (running) => {
@@ -181,13 +221,15 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
       diagnostics.progress(progressLine(running, now));
     },
   });
+  // The progress line goes before anything else reaches the terminal: the table sink's closing
+  // `No alerts.` on stdout, then the warnings and the summary on stderr.
+  diagnostics.stopProgress();
   await sink.close();
-  diagnostics.clearProgress();
   for (const warning of detector.correlationWarnings()) diagnostics.warn(warning);
-  diagnostics.info(formatSummary(summary, ruleSet.rules.length));
+  diagnostics.info(formatSummary(summary, ruleSet.rules.length, { truncatedRecords }));
   return combineExitCodes({
     ruleErrors: ruleSet.errors.length > 0 || cti.errors > 0,
-    inputErrors: summary.inputErrors > 0,
+    inputErrors: summary.inputErrors > 0 || truncatedRecords > 0,
     failOnReached,
   });
 }

@@ -1,5 +1,6 @@
 import type { ScanSummary } from '../scan/scan-run.ts';
 import { SIGMA_LEVELS } from '../core/levels.ts';
+import { MAX_JSON_DEPTH } from '../core/json-depth.ts';
 
 function plural(count: number, word: string): string {
   return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
@@ -16,8 +17,17 @@ export function progressLine(summary: Readonly<ScanSummary>, now: number): strin
   return `scanning: ${plural(summary.inputs, 'input')}, ${plural(summary.records, 'record')} (${rate(summary.records, elapsed)}), ${plural(summary.alerts, 'alert')}, ${plural(summary.inputErrors, 'error')}`;
 }
 
-/** The closing summary on stderr. Everything that was not scanned is counted here. */
-export function formatSummary(summary: Readonly<ScanSummary>, ruleCount: number): string {
+/** What the CLI counts beside the scan's summary. */
+export interface SummaryExtras {
+  /** Records too deep to be written whole, written truncated in their alerts (TH_INPUT_LIMIT). */
+  truncatedRecords?: number;
+}
+
+/**
+ * The closing summary on stderr. Everything that was not scanned is counted here. Printed
+ * through Diagnostics, which makes every line safe for a terminal.
+ */
+export function formatSummary(summary: Readonly<ScanSummary>, ruleCount: number, extras: SummaryExtras = {}): string {
   const levels = SIGMA_LEVELS.filter((level) => summary.alertsByLevel[level] > 0)
     .reverse()
     .map((level) => `${level} ${summary.alertsByLevel[level]}`)
@@ -28,10 +38,9 @@ export function formatSummary(summary: Readonly<ScanSummary>, ruleCount: number)
   ];
   if (summary.skipped > 0) parts.push(`${summary.skipped.toLocaleString('en-US')} skipped (digests, control messages, sample findings, indicator lists)`);
   if (summary.outsideTimeRange > 0) parts.push(`${summary.outsideTimeRange.toLocaleString('en-US')} outside --since/--until`);
-  parts.push(
-    summary.inputErrors === 0
-      ? 'no input errors'
-      : `${plural(summary.inputErrors, 'input error')} in ${plural(summary.inputsWithErrors, 'input')} (see above)`,
-  );
+  const truncated = extras.truncatedRecords ?? 0;
+  if (truncated > 0) parts.push(`${plural(truncated, 'record')} nested deeper than ${MAX_JSON_DEPTH} levels, written truncated in alerts (TH_INPUT_LIMIT, see above)`);
+  if (summary.inputErrors > 0) parts.push(`${plural(summary.inputErrors, 'input error')} in ${plural(summary.inputsWithErrors, 'input')} (see above)`);
+  else if (truncated === 0) parts.push('no input errors');
   return parts.join('; ');
 }

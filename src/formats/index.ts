@@ -8,11 +8,11 @@ import type { Envelope } from '../core/envelope.ts';
 import type { InputUnit } from '../core/input-unit.ts';
 import { hasUtf8Bom } from '../core/bytes.ts';
 import { Batcher } from './batcher.ts';
-import { openUnitBytes } from './open-unit.ts';
+import { openUnitBytes, type UnitByteStream } from './open-unit.ts';
 import { JsonDispatcher } from './json/dispatch.ts';
 import { JsonStreamDecoder } from './json/stream.ts';
 import { JSON_FORMATS, TEXT_FORMATS } from './registry.ts';
-import { NEWLINE, OPEN_BRACE, OPEN_BRACKET, isJsonSpace } from './json/scanner.ts';
+import { NEWLINE, OPEN_BRACE, OPEN_BRACKET } from './json/scanner.ts';
 import type { DecodeOptions } from './types.ts';
 import { UnitContext } from './unit-context.ts';
 import { isParquet } from './parquet-magic.ts';
@@ -25,17 +25,50 @@ const SNIFF_BYTES = 64 * 1024;
 /** `PAR1`. */
 const PARQUET_MAGIC_BYTES = 4;
 
+/** Index of the first byte that is not white space, or -1; counts the newlines before it (newlinesSeen). */
 function firstContentByte(chunk: Buffer): number {
-  for (let i = 0; i < chunk.length; i++) if (!isJsonSpace(chunk[i])) return i;
+  let newlines = 0;
+  for (let i = 0; i < chunk.length; i++) {
+    const b = chunk[i];
+    if (b === NEWLINE) newlines++;
+    else if (b !== 0x20 && b !== 0x0d && b !== 0x09) {
+      newlinesSeen = newlines;
+      return i;
+    }
+  }
+  newlinesSeen = newlines;
   return -1;
 }
 
-function hexPreview(chunk: Buffer, at: number): string {
-  return Array.from(chunk.subarray(at, at + 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+/**
+ * What the start of an unreadable input looks like, without a byte of it: an error message
+ * must never carry a file's content (a symbolic link to a secret, a hostile file's escapes).
+ */
+export function describeContent(sample: Buffer): string {
+  let control = 0;
+  for (let i = 0; i < sample.length; i++) {
+    const b = sample[i] as number;
+    if (b === 0 || (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d)) control++;
+  }
+  const kind = control > 0 ? 'binary' : 'text';
+  return `${kind} content, ${sample.length} bytes examined`;
+}
+
+/** True for a line that is one JSON number, string, true, false or null. */
+function isJsonScalar(line: string): boolean {
+  const text = line.trim();
+  if (text === '' || text.length > 4096) return false;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value !== 'object' || value === null;
+  } catch {
+    return false;
+  }
 }
 
 /** Reads the rest of a small unit (head already read) and tells whether it is a plain indicator list. */
-async function indicatorListUnit(head: readonly Buffer[], rest: AsyncIterator<Buffer>): Promise<boolean> {
+async function indicatorListUnit(head: readonly Buffer[], rest: AsyncIterator<Buffer>, blankBytes: number): Promise<boolean> {
+  if (blankBytes > 0) return false;
   const parts = [...head];
   let size = parts.reduce((sum, chunk) => sum + chunk.length, 0);
   while (size <= MAX_INDICATOR_LIST_BYTES) {
@@ -47,7 +80,25 @@ async function indicatorListUnit(head: readonly Buffer[], rest: AsyncIterator<Bu
   return false;
 }
 
-async function* replay(head: readonly Buffer[], rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+/**
+ * Leading white space beyond the first MAX_LEADING_BLANK_BYTES is not held: it is counted
+ * (bytes, newlines) and given back as this many newlines then spaces, in bounded chunks, so
+ * that line numbers and byte offsets stay those of the input.
+ */
+function* blankRun(bytes: number, newlines: number): Generator<Buffer> {
+  const chunk = 64 * 1024;
+  for (let left = newlines; left > 0; left -= chunk) yield Buffer.alloc(Math.min(left, chunk), 0x0a);
+  for (let left = bytes - newlines; left > 0; left -= chunk) yield Buffer.alloc(Math.min(left, chunk), 0x20);
+}
+
+/** Newline bytes counted by the last firstContentByte call (white space can be all newlines). */
+let newlinesSeen = 0;
+
+/** Leading white space held whole at most; beyond, it is counted (see blankRun). */
+const MAX_LEADING_BLANK_BYTES = 1024 * 1024;
+
+async function* replay(leading: Iterable<Buffer>, head: readonly Buffer[], rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield* leading;
   yield* head;
   for (;;) {
     const next = await rest.next();
@@ -63,11 +114,12 @@ async function* replay(head: readonly Buffer[], rest: AsyncIterator<Buffer>): As
  */
 export async function* decodeUnit(unit: InputUnit, options: DecodeOptions): AsyncGenerator<Envelope[]> {
   const ctx = new UnitContext(unit.uri, options);
-  const bytes = await openUnitBytes(unit);
+  const bytes = await openUnitBytes(unit, options.maxDecompressed === undefined ? {} : { maxDecompressed: options.maxDecompressed });
   if (!('chunks' in bytes)) {
     ctx.reportError(bytes);
     return;
   }
+  const stream: UnitByteStream = bytes;
   const source = bytes.chunks[Symbol.asyncIterator]();
   // Chunks read ahead to look for the Parquet magic number come first.
   const early: Buffer[] = [];
@@ -103,16 +155,20 @@ export async function* decodeUnit(unit: InputUnit, options: DecodeOptions): Asyn
     }
 
     // The first content byte decides: `{` or `[` is JSON, anything else a text format.
-    const head: Buffer[] = [];
+    // Leading white space is held up to MAX_LEADING_BLANK_BYTES, then only counted.
+    const blank: Buffer[] = [];
+    let blankHeld = 0;
+    let blankBytes = 0;
+    let blankNewlines = 0;
     let first = -1;
     let firstChunk: Buffer | undefined;
     let firstAt = -1;
+    let chunkIndex = 0;
     for (;;) {
       const next = await chunks.next();
       if (next.done === true) break;
       let chunk = next.value;
-      if (head.length === 0 && hasUtf8Bom(chunk)) chunk = chunk.subarray(3);
-      head.push(chunk);
+      if (chunkIndex++ === 0 && hasUtf8Bom(chunk)) chunk = chunk.subarray(3);
       const at = firstContentByte(chunk);
       if (at !== -1) {
         first = chunk[at] ?? -1;
@@ -120,12 +176,28 @@ export async function* decodeUnit(unit: InputUnit, options: DecodeOptions): Asyn
         firstAt = at;
         break;
       }
+      if (blankHeld + chunk.length <= MAX_LEADING_BLANK_BYTES && blankBytes === 0) {
+        blank.push(chunk);
+        blankHeld += chunk.length;
+      } else {
+        blankBytes += chunk.length;
+        blankNewlines += newlinesSeen;
+      }
     }
     if (first === -1 || firstChunk === undefined) return; // empty, or whitespace only: nothing to decode
+    // The leading white space as read (blankRun gives back what was only counted), lazily.
+    const leading = (): Iterable<Buffer> => (blankBytes === 0 ? blank : (function* () {
+      yield* blank;
+      yield* blankRun(blankBytes, blankNewlines);
+    })());
+    // From the first content chunk on.
+    const head: Buffer[] = [firstChunk];
 
-    if (first === OPEN_BRACE || first === OPEN_BRACKET) {
+    // JSON: the chunks read so far (leading white space, then `head`), then the rest.
+    async function* json(): AsyncGenerator<Envelope[]> {
       const batcher = new Batcher(options.batchSize);
       const decoder = new JsonStreamDecoder(ctx, new JsonDispatcher(JSON_FORMATS, ctx, batcher));
+      for (const chunk of leading()) decoder.push(chunk);
       for (const chunk of head) decoder.push(chunk);
       yield* batcher.take();
       for (;;) {
@@ -134,9 +206,13 @@ export async function* decodeUnit(unit: InputUnit, options: DecodeOptions): Asyn
         decoder.push(next.value);
         yield* batcher.take();
       }
-      decoder.end(bytes.failure() !== undefined);
+      decoder.end(stream.failure() !== undefined);
       finished = true;
       yield* batcher.take(true);
+    }
+
+    if (first === OPEN_BRACE || first === OPEN_BRACKET) {
+      yield* json();
       return;
     }
 
@@ -157,16 +233,22 @@ export async function* decodeUnit(unit: InputUnit, options: DecodeOptions): Asyn
     const firstLine = text.toString('utf8', 0, lineEnd === -1 ? Math.min(text.length, SNIFF_BYTES) : lineEnd).replace(/\r$/, '');
     const format = TEXT_FORMATS.find((candidate) => candidate.sniff(firstLine));
     if (format !== undefined) {
-      yield* format.decode(replay(head, chunks), unit.uri, options);
+      yield* format.decode(replay(leading(), head, chunks), unit.uri, options);
       finished = true;
       return;
     }
-    if (await indicatorListUnit(head, chunks)) {
+    // JSON lines whose first line is junk (`42`, `"text"`, `null`): that line is one error, the
+    // records after it are read.
+    if (isJsonScalar(firstLine)) {
+      yield* json();
+      return;
+    }
+    if (await indicatorListUnit([...blank, ...head], chunks, blankBytes)) {
       ctx.countSkipped();
       finished = true;
       return;
     }
-    ctx.reportError(located('TH_INPUT_FORMAT', `the content is neither JSON nor a text log format trailhound reads (first bytes: ${hexPreview(firstChunk, firstAt)}). ` +
+    ctx.reportError(located('TH_INPUT_FORMAT', `the content is neither JSON nor a text log format trailhound reads (${describeContent(text.subarray(0, SNIFF_BYTES))}). ` +
         'Inputs are CloudTrail or GuardDuty JSON (plain or gzip) or VPC Flow Logs (text or Parquet).', unit.uri));
   } finally {
     // Stopped before the end (the consumer broke off, or the content was rejected): close.

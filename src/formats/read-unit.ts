@@ -7,10 +7,12 @@
  * its records that no rule can match are not parsed at all.
  *
  * Anything unusual is decoded by streaming the unit the ordinary way, which reports it as it
- * always does: a unit without a known size or larger than WHOLE_UNIT_MAX_BYTES, a read or gzip
- * error (streaming decodes the records before the damage), gzip inside gzip; and for the
- * pre-filter, a file that is not exactly one well-formed `{"Records":[...]}` document of
- * CloudTrail records, or one of whose records then fails to parse.
+ * always does: a unit without a known size or larger than WHOLE_UNIT_MAX_BYTES, one that
+ * decompresses to more than WHOLE_UNIT_MAX_PLAIN_BYTES (or than the --max-decompressed limit:
+ * streaming stops it there with TH_INPUT_LIMIT), a read or gzip error (streaming decodes every
+ * member before the damage), gzip inside gzip; and for the pre-filter, a file that is not
+ * exactly one well-formed `{"Records":[...]}` document of CloudTrail records, or one of whose
+ * records then fails to parse.
  */
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -28,8 +30,12 @@ const gunzipAsync = promisify(gunzipCallback);
 
 /** Units larger than this (as stored) are streamed, never held whole. */
 export const WHOLE_UNIT_MAX_BYTES = 64 * 1024 * 1024;
-/** Nor is a unit that decompresses to more than this. */
-const WHOLE_UNIT_MAX_PLAIN_BYTES = 1024 * 1024 * 1024;
+/**
+ * Nor is a unit that decompresses to more than this: a gzip bomb costs at most this much
+ * memory per thread before it goes to streaming, which holds a few chunks at a time. Real
+ * CloudTrail files are far smaller; larger ones are streamed, which reads them all the same.
+ */
+export const WHOLE_UNIT_MAX_PLAIN_BYTES = 256 * 1024 * 1024;
 
 /** Bounds of gunzip's output chunk (gunzipChunkSize). */
 const GUNZIP_CHUNK_MIN_BYTES = 64 * 1024;
@@ -82,6 +88,31 @@ export async function readUnitBytes(unit: InputUnit): Promise<WholeUnitBytes> {
   }
 }
 
+/**
+ * Gzip output held whole is also at most this many times the compressed size: far above what
+ * CloudTrail, GuardDuty or flow logs compress by (5 to 20 times), so that a small bomb costs
+ * little memory before it is streamed. A genuine input beyond it is streamed too, and reads
+ * the same.
+ */
+const WHOLE_UNIT_MAX_RATIO = 64;
+
+/**
+ * What a gzip unit may decompress to and still be held whole: WHOLE_UNIT_MAX_PLAIN_BYTES, the
+ * unit's limit (--max-decompressed), and WHOLE_UNIT_MAX_RATIO times its size, whichever is smallest.
+ */
+function wholePlainLimit(raw: Buffer, maxDecompressed: number | undefined): number {
+  return Math.max(0, Math.min(WHOLE_UNIT_MAX_PLAIN_BYTES, maxDecompressed ?? Number.POSITIVE_INFINITY, raw.length * WHOLE_UNIT_MAX_RATIO));
+}
+
+/**
+ * True when the gzip trailer (ISIZE: the last member's size mod 2^32, a lower bound of the
+ * whole output when it is true) already says the output is larger than `limit`: stream it
+ * without gunzipping it here first. A trailer that lies only costs a gunzip stopped at the limit.
+ */
+function announcesMoreThan(raw: Buffer, limit: number): boolean {
+  return raw.length >= 18 && raw.readUInt32LE(raw.length - 4) > limit;
+}
+
 /** The decompressed bytes, or none when the unit must be streamed (gzip damage, gzip in gzip, too large). */
 function plainOf(raw: Buffer, gunzipped: () => Buffer): WholeUnitBytes {
   if (!isGzip(raw)) return { plain: raw };
@@ -94,21 +125,29 @@ function plainOf(raw: Buffer, gunzipped: () => Buffer): WholeUnitBytes {
   }
 }
 
-/** Gunzips on this thread (a worker's). */
-export function gunzipUnitBytes(bytes: WholeUnitBytes): WholeUnitBytes {
+/**
+ * Gunzips on this thread (a worker's). `maxDecompressed`: the unit's limit (--max-decompressed);
+ * a unit beyond it, or beyond WHOLE_UNIT_MAX_PLAIN_BYTES, is left to streaming.
+ */
+export function gunzipUnitBytes(bytes: WholeUnitBytes, maxDecompressed?: number): WholeUnitBytes {
   if (bytes.raw === undefined) return bytes;
   const raw = bytes.raw;
-  return plainOf(raw, () => gunzipSync(raw, { maxOutputLength: WHOLE_UNIT_MAX_PLAIN_BYTES, chunkSize: gunzipChunkSize(raw) }));
+  if (!isGzip(raw)) return { plain: raw };
+  const limit = wholePlainLimit(raw, maxDecompressed);
+  if (announcesMoreThan(raw, limit)) return {};
+  return plainOf(raw, () => gunzipSync(raw, { maxOutputLength: Math.max(1, limit), chunkSize: gunzipChunkSize(raw) }));
 }
 
 /** Reads and gunzips a unit ahead of decoding it (gunzip in zlib's thread pool). Never rejects. */
-export async function prepareUnit(unit: InputUnit): Promise<WholeUnitBytes> {
+export async function prepareUnit(unit: InputUnit, maxDecompressed?: number): Promise<WholeUnitBytes> {
   const { raw } = await readUnitBytes(unit);
   if (raw === undefined || !isGzip(raw)) return raw === undefined ? {} : { plain: raw };
+  const limit = wholePlainLimit(raw, maxDecompressed);
+  if (announcesMoreThan(raw, limit)) return {};
   let plain: Buffer;
   try {
     // Large output chunks: each chunk is a round trip between the pool and this thread.
-    plain = await gunzipAsync(raw, { maxOutputLength: WHOLE_UNIT_MAX_PLAIN_BYTES, chunkSize: gunzipChunkSize(raw) });
+    plain = await gunzipAsync(raw, { maxOutputLength: Math.max(1, limit), chunkSize: gunzipChunkSize(raw) });
   } catch {
     return {};
   }
@@ -138,7 +177,8 @@ function memoryUnit(uri: string, plain: Buffer): InputUnit {
  */
 export async function* decodeUnitBytes(unit: InputUnit, bytes: WholeUnitBytes, options: DecodeOptions, prefilter?: RawPrefilter): AsyncGenerator<Envelope[]> {
   const plain = bytes.plain;
-  if (plain === undefined) {
+  // Beyond the unit's limit (--max-decompressed): streaming stops it there and says so.
+  if (plain === undefined || (options.maxDecompressed !== undefined && plain.length > options.maxDecompressed)) {
     yield* decodeUnit(unit, options);
     return;
   }

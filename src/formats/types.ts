@@ -21,6 +21,11 @@ export interface DecodeOptions {
   /** Envelopes per yielded batch; the default suits the engine's hot loop. */
   batchSize?: number;
   /**
+   * Decompressed bytes a gzip unit may yield (default DEFAULT_MAX_DECOMPRESSED_BYTES, 4 GiB):
+   * beyond it the unit stops with TH_INPUT_LIMIT, the records before it kept.
+   */
+  maxDecompressed?: number;
+  /**
    * Reads VPC Flow Logs text lines in place of envelopes: when given, the text decoder builds no
    * record and hands each good line to the tap instead (the threat-intel fast path, used when no
    * Sigma rule reads flow records). It still counts records and yields an empty batch every

@@ -26,6 +26,10 @@ import type { WholeUnitBytes } from '../formats/read-unit.ts';
 import type { UnitJob, UnitResult, WorkerInit } from './worker-protocol.ts';
 import type { ScanRun } from './scan-run.ts';
 import type { CompiledDetectionRule } from '../sigma/types.ts';
+import type { DecodeOptions } from '../formats/types.ts';
+
+/** What a worker is started with: the protocol's init, and the unit's decompressed-size limit. */
+export type ScanWorkerInit = WorkerInit & Pick<DecodeOptions, 'maxDecompressed'>;
 
 /** Young generation of a worker's heap (see startWorker). */
 const YOUNG_GENERATION_MB = 192;
@@ -139,7 +143,9 @@ export async function scanParallel(run: ScanRun, count: number, mainThreadWhileB
   const module = scanWorkerModule();
   const rules = run.request.detector.index;
   const mainRules = rules.fingerprint();
-  for (let i = 0; i < count; i++) workers.push(new ScanWorker(init, module, mainRules, fail));
+  const maxDecompressed = run.request.maxDecompressed;
+  const workerInit: ScanWorkerInit = maxDecompressed === undefined ? init : { ...init, maxDecompressed };
+  for (let i = 0; i < count; i++) workers.push(new ScanWorker(workerInit, module, mainRules, fail));
   const queue: Array<{ unit: InputUnit; outcome: Promise<Outcome> }> = [];
   let seq = 0;
 
@@ -179,7 +185,7 @@ export async function scanParallel(run: ScanRun, count: number, mainThreadWhileB
       // Until a worker has loaded its rules (a second or so), the main thread scans in turn:
       // a small scan is over before any worker is needed.
       if (mainThreadWhileBooting && queue.length === 0 && !workers.some((worker) => worker.ready)) {
-        await run.decodeUnit(unit, await prepareUnit(unit));
+        await run.decodeUnit(unit, await prepareUnit(unit, maxDecompressed));
         continue;
       }
       dispatch(unit);

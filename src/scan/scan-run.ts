@@ -39,12 +39,21 @@ export interface ScanRequest {
   };
   /** Parse only the CloudTrail records some rule may match, where that provably changes nothing (default true). */
   rawPrefilter?: boolean;
+  /**
+   * Decompressed bytes a gzip input may yield (`--max-decompressed`; default
+   * formats/open-unit.ts DEFAULT_MAX_DECOMPRESSED_BYTES): beyond it the input stops with
+   * TH_INPUT_LIMIT, the records before it kept.
+   */
+  maxDecompressed?: number;
 }
 
 export interface ScanSummary {
-  /** Input units (files, objects, stdin) opened. */
+  /**
+   * Inputs: the units (files, objects, stdin) read, and each path, folder, link or special
+   * file that could not be read or was refused (that one counted in inputsWithErrors too).
+   */
   inputs: number;
-  /** Input units that reported at least one error. */
+  /** Inputs that reported at least one error, those that could not be read included. */
   inputsWithErrors: number;
   /** Records decoded. */
   records: number;
@@ -101,9 +110,21 @@ export class ScanRun {
     this.prefilter = request.rawPrefilter === false || ranged ? undefined : request.detector.matcher.rawPrefilter().prefilter;
   }
 
-  readonly onInputError = (error: LocatedError): void => {
+  /** An error inside a unit being decoded: counted; the unit counts itself (decodeUnit, applyResult). */
+  readonly onDecodeError = (error: LocatedError): void => {
     this.summary.inputErrors += 1;
     this.request.onError(error);
+  };
+
+  /**
+   * An error while listing the inputs (sources.expandInputs): a path that does not exist, a
+   * folder or link that cannot be read, a special file or a link out of the tree. Each is an
+   * input that had an error, never read.
+   */
+  readonly onInputError = (error: LocatedError): void => {
+    this.summary.inputs += 1;
+    this.summary.inputsWithErrors += 1;
+    this.onDecodeError(error);
   };
 
   private async emit(): Promise<void> {
@@ -137,8 +158,9 @@ export class ScanRun {
     summary.inputs += 1;
     const stats: DecodeStats = { records: 0, skipped: 0, errors: 0 };
     const decode = {
-      onError: this.onInputError,
+      onError: this.onDecodeError,
       stats,
+      ...(this.request.maxDecompressed === undefined ? {} : { maxDecompressed: this.request.maxDecompressed }),
       ...(this.request.flowFormat === undefined ? {} : { flowFormat: this.request.flowFormat }),
       ...(this.flowTap === undefined ? {} : { flowTap: this.flowTap }),
     };
@@ -166,7 +188,7 @@ export class ScanRun {
   async applyResult(unit: InputUnit, result: { envelopes: Envelope[]; matched?: ReadonlyArray<readonly CompiledDetectionRule[] | undefined>; stats: DecodeStats; errors: LocatedError[]; outsideTimeRange: number }): Promise<void> {
     const summary = this.summary;
     summary.inputs += 1;
-    for (const error of result.errors) this.onInputError(error);
+    for (const error of result.errors) this.onDecodeError(error);
     summary.outsideTimeRange += result.outsideTimeRange;
     const { envelopes, matched } = result;
     for (let i = 0; i < envelopes.length; i += DEFAULT_BATCH_SIZE) {

@@ -34,12 +34,12 @@ export async function scan(request: ScanRequest): Promise<ScanSummary> {
   // One thread: the next unit is read and gunzipped (zlib's pool) while this one is decoded.
   const units = expandInputs(request.inputs, run.onInputError, run.sourceOptions)[Symbol.asyncIterator]();
   let next = await units.next();
-  let nextBytes = next.done === true ? undefined : prepareUnit(next.value);
+  let nextBytes = next.done === true ? undefined : prepareUnit(next.value, run.request.maxDecompressed);
   while (next.done !== true) {
     const unit = next.value;
     const bytes = (await nextBytes) ?? {};
     next = await units.next();
-    nextBytes = next.done === true ? undefined : prepareUnit(next.value);
+    nextBytes = next.done === true ? undefined : prepareUnit(next.value, run.request.maxDecompressed);
     await run.decodeUnit(unit, bytes);
   }
   return run.finish();

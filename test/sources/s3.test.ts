@@ -228,7 +228,7 @@ test('an unknown bucket is one TH_S3_LIST error; the engine scan counts it as an
   assert.equal(errors[0]?.code, 'TH_S3_LIST');
   assert.equal(errors[0]?.location, 's3://no-such-bucket/AWSLogs/');
   assert.match(errors[0]?.message ?? '', /NoSuchBucket/);
-  assert.equal(summary.inputs, 2);
+  assert.equal(summary.inputs, 3, "the prefix that could not be listed is an input with an error");
   assert.deepEqual(alerts.map((alert) => alert.rule.name), ['aws-ct-cloudtrail-stopped-or-deleted']);
   assert.deepEqual(alerts[0]?.event_ids, ['ev-nov02']);
 });

@@ -22,6 +22,7 @@ import type { Envelope, LogRecord, Origin } from '../../core/envelope.ts';
 import { parseTimestamp } from '../time.ts';
 import type { JsonFormat, UnwrapContext } from '../types.ts';
 import { isJsonObject } from '../../core/json-object.ts';
+import { firstElements, isEmptyObject } from '../record-list.ts';
 
 const EVENTBRIDGE_DETAIL_TYPES: ReadonlySet<string> = new Set([
   'AWS API Call via CloudTrail',
@@ -63,37 +64,39 @@ function isDigest(value: Record<string, unknown>): boolean {
   return typeof value.digestPublicKeyFingerprint === 'string' || (typeof value.digestStartTime === 'string' && Array.isArray(value.logFiles));
 }
 
-function firstObject(list: readonly unknown[]): Record<string, unknown> | undefined {
-  for (const item of list) if (isJsonObject(item)) return item;
-  return undefined;
+function isCloudTrailLogEvent(event: Record<string, unknown>): boolean {
+  const message = event.message;
+  return typeof message === 'string' && (message.includes('"eventVersion"') || message.includes('"eventSource"'));
 }
+
+/*
+ * A list is recognised by any of its first few elements (record-list.ts), so that junk at its
+ * top (`{}`, a number, null) is reported element by element instead of hiding the records
+ * after it; a list of junk alone is unwrapped too (each element reported), a list whose first
+ * elements are another format's objects is not.
+ */
 
 function isLogsPayload(value: Record<string, unknown>): boolean {
   if (!Array.isArray(value.logEvents)) return false;
   if (value.messageType === 'CONTROL_MESSAGE') return true;
   if (value.messageType !== 'DATA_MESSAGE') return false;
-  const first = firstObject(value.logEvents);
-  if (first === undefined) return true;
-  const message = first.message;
-  return typeof message === 'string' && (message.includes('"eventVersion"') || message.includes('"eventSource"'));
+  return firstElements(value.logEvents, isCloudTrailLogEvent) !== 'foreign';
 }
 
 function isLookupEvents(value: Record<string, unknown>): boolean {
   if (!Array.isArray(value.Events)) return false;
-  const first = firstObject(value.Events);
-  return first === undefined || typeof first.CloudTrailEvent === 'string' || isCloudTrailRecord(first);
+  return firstElements(value.Events, (event) => typeof event.CloudTrailEvent === 'string' || isCloudTrailRecord(event)) !== 'foreign';
 }
 
 function isRecordsFile(value: Record<string, unknown>): boolean {
   if (!Array.isArray(value.Records)) return false;
-  const first = firstObject(value.Records);
-  return first === undefined || isCloudTrailRecord(first);
+  return firstElements(value.Records, isCloudTrailRecord) !== 'foreign';
 }
 
 function isRecordArray(value: unknown[]): boolean {
-  const first = firstObject(value);
-  if (first === undefined) return value.every((item) => item === undefined);
-  return isCloudTrailRecord(first) || isEventBridgeCloudTrail(first);
+  const kind = firstElements(value, (item) => isCloudTrailRecord(item) || isEventBridgeCloudTrail(item));
+  // A bare array of junk alone is not a log (an empty array, or holes left by recovery, are).
+  return kind === 'record' || (kind === 'junk' && value.every((item) => item === undefined));
 }
 
 /** The envelope of one CloudTrail record: its event time, or `fallbackTime` (the wrapper's) without one. */
@@ -119,8 +122,11 @@ function eventBridgeTime(value: Record<string, unknown>): number | undefined {
 function unwrapRecords(list: readonly unknown[], ctx: UnwrapContext, out: Envelope[]): void {
   for (let i = 0; i < list.length; i++) {
     const record = list[i];
-    if (isJsonObject(record)) out.push(cloudTrailEnvelope(record, ctx.nextOrigin()));
-    else if (record !== undefined) notAnObject(ctx, `.Records[${i}]`, `Records[${i}]`);
+    if (isJsonObject(record)) {
+      // eventVersion first: one property read for every real record.
+      if (typeof record.eventVersion === 'string' || !isEmptyObject(record)) out.push(cloudTrailEnvelope(record, ctx.nextOrigin()));
+      else ctx.reportError(located('TH_INPUT_RECORD', `Records[${i}] is an empty object, not a record: skipped`, locate(ctx, `.Records[${i}]`)));
+    } else if (record !== undefined) notAnObject(ctx, `.Records[${i}]`, `Records[${i}]`);
   }
 }
 

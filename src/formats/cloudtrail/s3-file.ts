@@ -19,6 +19,19 @@ import { scanRecordsFast } from './record-scan-wasm.ts';
 export const recordTexts = new WeakMap<object, string>();
 
 /**
+ * Spans shorter than this are checked for an empty object. An empty object padded with more
+ * white space than this inside is taken for a record: it matches no rule either way.
+ */
+const EMPTY_SPAN_MAX = 64;
+
+/** True when plain[start, end) is `{` white space `}`: the span of an empty object. */
+function isEmptySpan(plain: Buffer, start: number, end: number): boolean {
+  let i = start + 1;
+  while (i < end && (plain[i] === 0x20 || plain[i] === 0x0a || plain[i] === 0x0d || plain[i] === 0x09)) i++;
+  return plain[i] === 0x7d;
+}
+
+/**
  * The envelopes of a CloudTrail S3 file whose records the pre-filter did not rule out, or
  * undefined when the file must be decoded the ordinary way.
  */
@@ -27,12 +40,22 @@ export function prefilteredS3File(uri: string, plain: Buffer, prefilter: RawPref
   if (spans === undefined) return undefined;
   const out: Envelope[] = [];
   const count = spans.length / 3;
+  // An empty object (`{}`) is junk the decoder reports: let it read the file. A pass of its
+  // own over the spans, and only short spans looked at (no CloudTrail record is under
+  // EMPTY_SPAN_MAX bytes): the bytes of ordinary records are not touched again.
+  for (let k = 0; k < count; k++) {
+    const start = spans[3 * k] as number;
+    const end = spans[3 * k + 1] as number;
+    if (end - start < EMPTY_SPAN_MAX && isEmptySpan(plain, start, end)) return undefined;
+  }
   for (let k = 0; k < count; k++) {
     const wanted = spans[3 * k + 2] !== 0;
     // The first record is always parsed: it decides that the file is CloudTrail.
     if (!wanted && k > 0) continue;
+    const start = spans[3 * k] as number;
+    const end = spans[3 * k + 1] as number;
     let record: unknown;
-    const text = plain.toString('utf8', spans[3 * k], spans[3 * k + 1]);
+    const text = plain.toString('utf8', start, end);
     try {
       record = JSON.parse(text);
     } catch {

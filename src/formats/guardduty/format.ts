@@ -17,6 +17,7 @@ import { located } from '../../core/errors.ts';
 import type { Envelope, LogRecord } from '../../core/envelope.ts';
 import type { JsonFormat, UnwrapContext } from '../types.ts';
 import { isJsonObject } from '../../core/json-object.ts';
+import { firstElements } from '../record-list.ts';
 
 /** Structural test for one raw finding. */
 export function isGuardDutyFinding(value: unknown): value is LogRecord {
@@ -34,17 +35,13 @@ function isEventBridgeFinding(value: Record<string, unknown>): boolean {
   return value['detail-type'] === 'GuardDuty Finding' && (value.source === undefined || value.source === 'aws.guardduty') && 'detail' in value;
 }
 
-/** The first element that is not a hole left by the dispatcher's recovery of a damaged array. */
-function firstPresent(list: readonly unknown[]): unknown {
-  return list.find((item) => item !== undefined);
-}
-
 function findingsList(value: Record<string, unknown>): unknown[] | undefined {
   const list = Array.isArray(value.Findings) ? value.Findings : Array.isArray(value.findings) ? value.findings : undefined;
   if (!list) return undefined;
-  // Only when the list is empty or starts with a finding: `findings` is a common word.
-  const first = firstPresent(list);
-  return first === undefined || isGuardDutyFinding(first) ? list : undefined;
+  // Only when the list is empty (or holes left by recovery) or holds a finding among its first
+  // elements (record-list.ts): `findings` is a common word, and junk at its top must not hide it.
+  if (firstElements(list, isGuardDutyFinding) === 'record') return list;
+  return list.every((item) => item === undefined) ? list : undefined;
 }
 
 /** True for a finding GuardDuty generated as a sample (console or CreateSampleFindings). */
@@ -127,7 +124,7 @@ export const guardDutyFormat: JsonFormat = {
   recordArrays: ['Findings', 'findings'],
 
   recognise(value: unknown): boolean {
-    if (Array.isArray(value)) return isGuardDutyFinding(firstPresent(value));
+    if (Array.isArray(value)) return firstElements(value, isGuardDutyFinding) === 'record';
     if (!isJsonObject(value)) return false;
     return isEventBridgeFinding(value) || findingsList(value) !== undefined || isGuardDutyFinding(value);
   },

@@ -12,7 +12,9 @@ function describeValue(value: unknown): string {
   if (Array.isArray(value)) return `an array of ${value.length} elements`;
   if (typeof value === 'object') {
     const keys = Object.keys(value);
-    const shown = keys.slice(0, 8).join(', ');
+    // Key names only (never a value), with control characters (terminal escapes) and length defused.
+    // eslint-disable-next-line no-control-regex
+    const shown = keys.slice(0, 8).map((key) => (key.length > 40 ? `${key.slice(0, 40)}...` : key).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')).join(', ');
     return keys.length === 0 ? 'an empty object' : `an object with keys ${shown}${keys.length > 8 ? ', ...' : ''}`;
   }
   return `a ${typeof value}`;

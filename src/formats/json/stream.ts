@@ -38,10 +38,20 @@ const MAX_STRING = bufferConstants.MAX_STRING_LENGTH;
 const LINES = 0;
 const VALUES = 1;
 
+/**
+ * What a run of junk looks like, without a byte of it (an error message never carries a
+ * file's content): its length on the first line, and whether it looks binary.
+ */
 function excerpt(buf: Buffer, start: number, end: number): string {
-  const text = buf.toString('utf8', start, Math.min(end, start + 40));
-  // eslint-disable-next-line no-control-regex
-  return JSON.stringify(text.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, '?'));
+  let binary = false;
+  for (let i = start; i < end && i < start + 4096; i++) {
+    const b = buf[i] as number;
+    if (b < 0x20 && b !== 0x09 && b !== 0x0d) {
+      binary = true;
+      break;
+    }
+  }
+  return `${end - start} bytes of ${binary ? 'binary data' : 'text'}`;
 }
 
 export class JsonStreamDecoder {
