@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import type { Alert } from '../../src/core/alert.ts';
+import { testAlert } from './alert-fixture.ts';
 import type { LocatedError } from '../../src/core/errors.ts';
 import { MAX_JSON_DEPTH, TRUNCATED_MARKER } from '../../src/core/json-depth.ts';
 import { alertJson, singleEventAlert } from '../../src/engine/alerts/build.ts';
@@ -16,20 +17,14 @@ import { sinkAlert, sinkAlertReporting } from '../../src/sinks/sink.ts';
 import { HOSTILE_SEQUENCES, RAW_MARKERS } from '../core/hostile-text.ts';
 
 function alert(overrides: Partial<Alert> = {}): Alert {
-  return {
-    id: '0123456789abcdef0123456789abcdef',
+  return testAlert({
     time: '2026-11-02T10:00:00.000Z',
     rule: { id: 'r-1', name: 'aws-ct-test', title: 'Test', level: 'high' },
     attack: { techniques: ['T1098'], tactics: ['persistence'] },
-    source: 'cloudtrail',
-    account: '111122223333',
-    region: 'us-east-1',
     actor: 'arn:aws:iam::111122223333:user/ops',
     source_ip: '198.51.100.10',
-    event_ids: ['e-1'],
-    count: 1,
     ...overrides,
-  };
+  });
 }
 
 function capture(): { stream: PassThrough; text: () => string } {
