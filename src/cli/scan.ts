@@ -30,6 +30,7 @@ interface ScanFlags extends CtiFlags {
   rules: string[];
   defaultRules: boolean;
   vars?: string;
+  tuning?: string;
   since?: string;
   until?: string;
   format?: OutputFormat;
@@ -78,6 +79,7 @@ export function scanCommand(setExitCode: (code: number) => void): Command {
     .option('--no-default-rules', 'leave out the built-in rule pack')
     .option('--vars <file>', 'YAML file of placeholder values for |expand (name: [values])')
     .option('--filters <path>', 'Sigma filter (allowlist) file or folder (repeatable)', collect, [])
+    .option('--tuning <file>', 'tuning file: per-rule overrides (disabled, level, correlation window/threshold/group-by); docs/tuning.md')
     .option('--correlation-lateness <duration>', 'how late (event time) an event may arrive and still be correlated: 15m, 2h, ... or unbounded (default)')
     .option('--max-groups <n>', 'cap on live correlation groups (default 100000)')
     .option('--region <region>', 's3:// inputs: the AWS region of the client (default: environment or profile; S3 redirects to the bucket region)')
@@ -149,9 +151,18 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   if (cti === undefined) return EXIT.RULE_OR_CONFIG_ERROR;
   // One clock for the rules here and in the workers (filters' `expires`).
   const now = Date.now();
-  const ruleSet = await loadRuleSet({ paths: rulePaths, filterPaths: flags.filters, ...(flags.vars === undefined ? {} : { varsFile: flags.vars }), now: new Date(now) });
+  const ruleSet = await loadRuleSet({
+    paths: rulePaths,
+    filterPaths: flags.filters,
+    ...(flags.vars === undefined ? {} : { varsFile: flags.vars }),
+    ...(flags.tuning === undefined ? {} : { tuningFile: flags.tuning }),
+    now: new Date(now),
+  });
   for (const error of ruleSet.errors) diagnostics.error(error);
   for (const warning of ruleSet.warnings) diagnostics.warn(formatLocatedError(warning));
+  if (ruleSet.disabled.length > 0) {
+    diagnostics.info(`tuning: ${ruleSet.disabled.length} rule(s) disabled: ${ruleSet.disabled.map((rule) => `${rule.name} (${rule.reason})`).join(', ')}`);
+  }
   if (ruleSet.rules.length === 0 && cti.detectorOptions.intel === undefined) {
     diagnostics.error(located('TH_CONFIG', 'no rule loaded: nothing to scan for', rulePaths.join(', ') || '--rules'));
     return EXIT.RULE_OR_CONFIG_ERROR;
@@ -187,6 +198,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   const recipe: MatcherRecipe = {
     rulePaths,
     ...(flags.vars === undefined ? {} : { varsFile: flags.vars }),
+    ...(flags.tuning === undefined ? {} : { tuningFile: flags.tuning }),
     now,
     ...(flags.cti.length === 0 ? {} : { cti: { feeds: flags.cti, maxAgeMs: parseMaxAge(flags.ctiMaxAge) ?? 0, ...(cti.limits === undefined ? {} : { limits: cti.limits }) } }),
   };

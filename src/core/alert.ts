@@ -5,7 +5,8 @@ import type { SigmaLevel } from './levels.ts';
 export interface Alert {
   id: string;
   time: string | null;
-  rule: { id: string; name: string | null; title: string; level: SigmaLevel };
+  /** `tuned`/`tuning` only when a tuning file changed the rule: the overrides applied, in words. */
+  rule: { id: string; name: string | null; title: string; level: SigmaLevel; tuned?: true; tuning?: string[] };
   attack: { techniques: string[]; tactics: string[] };
   source: LogSourceName;
   account: string | null;
@@ -97,6 +98,8 @@ export interface AlertRule {
   title: string;
   level: SigmaLevel;
   attack: { techniques: string[]; tactics: string[] };
+  /** The tuning overrides applied to the rule (src/pack/tuning.ts), when any. */
+  tuning?: readonly string[];
 }
 
 export interface AlertOptions {

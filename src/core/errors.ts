@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   // Configuration and arguments (exit code 2)
   TH_CONFIG: 'A configuration file or command-line argument is invalid.',
   TH_VARS: 'The --vars file is invalid.',
+  TH_TUNING: 'A tuning file is invalid, names a rule that is not loaded, or an override in it has expired.',
   // Inputs (exit code 3)
   TH_INPUT_READ: 'An input file, folder or stream could not be read.',
   TH_INPUT_GZIP: 'A gzip input is damaged or truncated.',

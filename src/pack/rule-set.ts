@@ -10,6 +10,8 @@ import type { CompiledDetectionRule, PlaceholderValues, RawSigmaDocument } from 
 import { resolveCorrelations } from '../engine/correlation/resolve.ts';
 import { resolveFilterTargets } from '../engine/match/filters.ts';
 import { sourcesOfRule } from '../sigma/log-sources.ts';
+import { applyTuning, readTuningFile } from './tuning.ts';
+import type { DisabledRule } from './tuning.ts';
 
 /** The built-in pack, shipped beside the sources. */
 export const DEFAULT_RULES_DIR = new URL('../../rules/', import.meta.url).pathname;
@@ -21,8 +23,10 @@ export interface RuleSetRequest {
   varsFile?: string;
   /** --filters files and folders: filter documents only. */
   filterPaths?: string[];
-  /** The clock for filters' `expires` (default: now). */
+  /** The clock for filters' and tuning overrides' `expires` (default: now). */
   now?: Date;
+  /** --tuning: per-rule overrides (src/pack/tuning.ts), applied before anything is compiled into an index. */
+  tuningFile?: string;
 }
 
 export interface RuleSet {
@@ -33,8 +37,10 @@ export interface RuleSet {
   /** Every filter that compiled, expired ones included (they apply to nothing). */
   filters: CompiledFilter[];
   errors: LocatedError[];
-  /** Not errors, but worth telling: expired filters (TH_RULE_EXPIRED). */
+  /** Not errors, but worth telling: expired filters (TH_RULE_EXPIRED), expired tuning and rules turned off through what they reference (TH_TUNING). */
   warnings: LocatedError[];
+  /** Rules the tuning file switched off, and why (not in `rules` or `correlations`). */
+  disabled: DisabledRule[];
 }
 
 async function loadVars(file: string, errors: LocatedError[]): Promise<PlaceholderValues> {
@@ -117,23 +123,44 @@ export async function loadRuleSet(request: RuleSetRequest): Promise<RuleSet> {
     }
   }
 
+  const now = request.now ?? new Date();
+  let tunedRules = rules;
+  let tunedDocuments = documents;
+  let disabled: DisabledRule[] = [];
+  let changes = new Map<string, string[]>();
+  if (request.tuningFile !== undefined) {
+    const read = await readTuningFile(request.tuningFile);
+    errors.push(...read.errors);
+    const correlationDocuments = documents.filter((document) => document.kind === 'correlation');
+    const tuned = applyTuning(read.tuning, rules, correlationDocuments, now);
+    errors.push(...tuned.errors);
+    warnings.push(...tuned.warnings);
+    tunedRules = tuned.rules;
+    tunedDocuments = [...tuned.correlations, ...documents.filter((document) => document.kind !== 'correlation')];
+    disabled = tuned.disabled;
+    changes = tuned.changes;
+  }
+
   const parsedCorrelations: CorrelationRule[] = [];
   const filters: CompiledFilter[] = [];
-  for (const document of documents) {
+  for (const document of tunedDocuments) {
     if (document.kind === 'correlation') {
       const parsed = parseCorrelationDocument(document);
       errors.push(...parsed.errors);
-      if (parsed.rule !== undefined) parsedCorrelations.push(parsed.rule);
+      if (parsed.rule !== undefined) {
+        const applied = changes.get(parsed.rule.name ?? parsed.rule.id);
+        parsedCorrelations.push(applied === undefined ? parsed.rule : { ...parsed.rule, tuning: applied });
+      }
     } else {
-      const compiled = compileFilterDocument(document, { vars, ...(request.now === undefined ? {} : { now: request.now }) });
+      const compiled = compileFilterDocument(document, { vars, now });
       errors.push(...compiled.errors);
       if (compiled.filter !== undefined) filters.push(compiled.filter);
     }
   }
-  const resolved = resolveCorrelations(rules, parsedCorrelations);
+  const resolved = resolveCorrelations(tunedRules, parsedCorrelations);
   errors.push(...resolved.errors);
   const correlations = resolved.resolved.map((item) => item.rule);
   for (const filter of filters) if (filter.expired) warnings.push(expiredFilterNotice(filter));
-  errors.push(...resolveFilterTargets(filters, rules, correlations).errors);
-  return { rules, otherDocuments: loaded.otherDocuments, correlations, filters, errors, warnings };
+  errors.push(...resolveFilterTargets(filters, tunedRules, correlations, disabled).errors);
+  return { rules: tunedRules, otherDocuments: loaded.otherDocuments, correlations, filters, errors, warnings, disabled };
 }

@@ -15,6 +15,8 @@ export interface MatcherRecipe {
   rulePaths: string[];
   /** The --vars file for `|expand` placeholders. */
   varsFile?: string;
+  /** The --tuning file: disabled rules must be left out of the workers' index too. */
+  tuningFile?: string;
   /** The clock the main thread loaded rules and feeds with (epoch ms). */
   now: number;
   /** --cti feeds, when any. */
@@ -26,7 +28,12 @@ export interface MatcherRecipe {
  * Load errors are not reported here: the main thread loaded the same files and reported them.
  */
 export async function workerMatcher(recipe: MatcherRecipe): Promise<Matcher> {
-  const ruleSet = await loadRuleSet({ paths: recipe.rulePaths, ...(recipe.varsFile === undefined ? {} : { varsFile: recipe.varsFile }), now: new Date(recipe.now) });
+  const ruleSet = await loadRuleSet({
+    paths: recipe.rulePaths,
+    ...(recipe.varsFile === undefined ? {} : { varsFile: recipe.varsFile }),
+    ...(recipe.tuningFile === undefined ? {} : { tuningFile: recipe.tuningFile }),
+    now: new Date(recipe.now),
+  });
   const intel =
     recipe.cti === undefined ? undefined : (await loadFeeds(recipe.cti.feeds, { now: recipe.now, maxAgeMs: recipe.cti.maxAgeMs, ...(recipe.cti.limits === undefined ? {} : { limits: recipe.cti.limits }), onUnsupported: () => {} })).index;
   return new Matcher(ruleSet.rules, intel);

@@ -10,6 +10,7 @@
  * check is quadratic in the size of a mapping).
  */
 import { located } from '../core/errors.ts';
+import { isTypoOf } from '../core/did-you-mean.ts';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import type { LocatedError } from '../core/errors.ts';
@@ -138,7 +139,7 @@ export class ConfigReader {
         continue;
       }
       if (allowed !== 'any' && !allowed.includes(key)) {
-        const close = allowed.find((candidate) => similar(candidate, key));
+        const close = allowed.find((candidate) => isTypoOf(candidate, key));
         this.error(keyNode, `${what}: unknown key '${key}'${close === undefined ? `; expected one of: ${allowed.join(', ')}` : ` (did you mean '${close}'?)`}`);
         continue;
       }
@@ -241,12 +242,3 @@ function formatMs(ms: number): string {
   return `${ms}ms`;
 }
 
-/** Close enough to be a typo: one edit apart, or the same letters ignoring case, '-' and '_'. */
-function similar(a: string, b: string): boolean {
-  const norm = (s: string): string => s.toLowerCase().replace(/[-_]/g, '');
-  if (norm(a) === norm(b)) return true;
-  if (Math.abs(a.length - b.length) > 1) return false;
-  let i = 0;
-  while (i < a.length && a[i] === b[i]) i++;
-  return a.slice(i + 1) === b.slice(i + 1) || a.slice(i + 1) === b.slice(i) || a.slice(i) === b.slice(i + 1);
-}

@@ -81,7 +81,8 @@ export interface WatchConfig {
   file: string;
   stateDir: string;
   retentionMs: number;
-  rules: { defaultRules: boolean; paths: string[]; vars?: string; filters: string[] };
+  /** `tuning` is the config's top-level `tuning:` file (src/pack/tuning.ts). */
+  rules: { defaultRules: boolean; paths: string[]; vars?: string; filters: string[]; tuning?: string };
   /** With `limits` when `feed_max_prefix` is set (the broadest networks a feed may hold). */
   feeds: FeedSource[];
   includeEvents: boolean;
@@ -96,7 +97,7 @@ export interface WatchConfig {
 /** `watch`'s correlation lateness: CloudTrail delivers most events within 5 to 15 minutes (a batch scan's is unbounded: engine/correlation/options.ts). */
 export const DEFAULT_SERVICE_LATENESS_MS = 15 * 60_000;
 const DAY = 86_400_000;
-const TOP_KEYS = ['state_dir', 'retention', 'rules', 'feeds', 'feed_max_prefix', 'include_events', 'correlation', 'aws', 'sources', 'sinks', 'metrics', 'log_level'] as const;
+const TOP_KEYS = ['state_dir', 'retention', 'rules', 'tuning', 'feeds', 'feed_max_prefix', 'include_events', 'correlation', 'aws', 'sources', 'sinks', 'metrics', 'log_level'] as const;
 const AWS_KEYS = ['region', 'profile', 's3_endpoint_url', 'sqs_endpoint_url'] as const;
 
 type Entries = Map<string, YamlNode | null>;
@@ -277,6 +278,8 @@ export function parseWatchConfig(text: string, file: string, env: NodeJS.Process
       if (vars !== undefined) rules.vars = resolve(base, vars);
     }
   }
+  const tuning = top.has('tuning') ? reader.string(top.get('tuning'), 'tuning') : undefined;
+  if (tuning !== undefined) rules.tuning = resolve(base, tuning);
   const feedLimitsText = top.has('feed_max_prefix') ? reader.string(top.get('feed_max_prefix'), 'feed_max_prefix') : undefined;
   const feedLimits = feedLimitsText === undefined ? undefined : parseNetworkLimits(feedLimitsText);
   if (typeof feedLimits === 'string') reader.error(top.get('feed_max_prefix'), `feed_max_prefix: ${feedLimits}`);

@@ -23,7 +23,12 @@ export interface EngineSetup {
 
 export async function setUpEngine(config: WatchConfig, onWarning?: (message: string) => void): Promise<EngineSetup> {
   const paths = [...(config.rules.defaultRules ? [DEFAULT_RULES_DIR] : []), ...config.rules.paths];
-  const ruleSet = await loadRuleSet({ paths, filterPaths: config.rules.filters, ...(config.rules.vars === undefined ? {} : { varsFile: config.rules.vars }) });
+  const ruleSet = await loadRuleSet({
+    paths,
+    filterPaths: config.rules.filters,
+    ...(config.rules.vars === undefined ? {} : { varsFile: config.rules.vars }),
+    ...(config.rules.tuning === undefined ? {} : { tuningFile: config.rules.tuning }),
+  });
   const errors = [...ruleSet.errors];
   let intel: IntelIndex | undefined;
   if (config.feeds.length > 0) {

@@ -30,6 +30,8 @@ export interface SigmaDocumentMeta {
   author?: string;
   date?: string;
   position: SourcePosition;
+  /** Set by a tuning file (src/pack/tuning.ts): the overrides applied, in words (`level: low -> medium`). */
+  tuning?: readonly string[];
 }
 
 /** Placeholder values for `|expand`, loaded from the --vars file: name (without %) to values. */

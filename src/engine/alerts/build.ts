@@ -79,7 +79,7 @@ export function singleEventAlert(rule: AlertRule, envelope: Envelope, options: A
   const alert: Alert = {
     id: stableAlertId(rule.id, eventIds),
     time: isoTime(envelope.time),
-    rule: { id: rule.id, name: rule.name ?? null, title: rule.title, level: rule.level },
+    rule: alertRuleField(rule),
     attack: rule.attack,
     source: envelope.source,
     ...alertContext(envelope),
@@ -94,14 +94,25 @@ export function singleEventAlert(rule: AlertRule, envelope: Envelope, options: A
   return alert;
 }
 
+/** The alert's `rule` object: identity and level, and the tuning applied when there was some. */
+export function alertRuleField(rule: AlertRule): Alert['rule'] {
+  const field: Alert['rule'] = { id: rule.id, name: rule.name ?? null, title: rule.title, level: rule.level };
+  if (rule.tuning !== undefined && rule.tuning.length > 0) {
+    field.tuned = true;
+    field.tuning = [...rule.tuning];
+  }
+  return field;
+}
+
 /** The identity an alert carries for a Sigma rule (detection or correlation), ATT&CK ids parsed from its tags once. */
-export function alertRuleOf(rule: { id: string; name?: string | undefined; title: string; level: AlertRule['level']; tags: readonly string[] }): AlertRule {
+export function alertRuleOf(rule: { id: string; name?: string | undefined; title: string; level: AlertRule['level']; tags: readonly string[]; tuning?: readonly string[] | undefined }): AlertRule {
   return {
     id: rule.id,
     ...(rule.name === undefined ? {} : { name: rule.name }),
     title: rule.title,
     level: rule.level,
     attack: attackTagsToIds(rule.tags),
+    ...(rule.tuning === undefined ? {} : { tuning: rule.tuning }),
   };
 }
 

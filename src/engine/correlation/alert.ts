@@ -1,5 +1,5 @@
 import type { Alert, AlertRule } from '../../core/alert.ts';
-import { isoTime, MAX_EMBEDDED_EVENTS, stableAlertId } from '../alerts/build.ts';
+import { alertRuleField, isoTime, MAX_EMBEDDED_EVENTS, stableAlertId } from '../alerts/build.ts';
 import type { CorrelationEntry } from './entry.ts';
 import type { LogRecord } from '../../core/envelope.ts';
 import type { CorrelationType } from '../../sigma/correlation.ts';
@@ -79,7 +79,7 @@ export function correlationAlert(rule: AlertRule, burst: Burst, summary: BurstSu
   const alert: Alert = {
     id: summary.id,
     time: isoTime(last.time),
-    rule: { id: rule.id, name: rule.name ?? null, title: rule.title, level: rule.level },
+    rule: alertRuleField(rule),
     attack: rule.attack,
     source,
     ...context,

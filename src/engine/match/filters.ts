@@ -30,15 +30,52 @@ export interface FilterTargets {
   errors: LocatedError[];
 }
 
+/** The ids a rule declares itself derived from (Sigma `related: [{id, type: derived}]`). */
+function derivedFrom(rule: CompiledDetectionRule): string[] {
+  const related = rule.source['related'];
+  if (!Array.isArray(related)) return [];
+  const ids: string[] = [];
+  for (const item of related) {
+    if (item === null || typeof item !== 'object') continue;
+    const { id, type } = item as { id?: unknown; type?: unknown };
+    if (typeof id === 'string' && type === 'derived') ids.push(id);
+  }
+  return ids;
+}
+
+/**
+ * A rule and every rule derived from it, transitively (`related: derived`): allowlisting a
+ * principal on a rule also allowlists it on its variants (a discovery building block and its
+ * long-term-key sibling), so one filter suppresses it everywhere it is meant to.
+ */
+function withDerived(rule: CompiledDetectionRule, derived: ReadonlyMap<string, readonly CompiledDetectionRule[]>): CompiledDetectionRule[] {
+  const found = [rule];
+  for (let index = 0; index < found.length && index < 10_000; index++) {
+    for (const child of derived.get((found[index] as CompiledDetectionRule).id) ?? []) if (!found.includes(child)) found.push(child);
+  }
+  return found;
+}
+
 /**
  * Which rules each filter applies to. Expired filters apply to nothing (rule-set reports them).
- * A reference that matches no loaded rule, or a rule of another log source, is an error.
+ * A filter naming a rule also applies to the rules derived from it. A reference that matches no
+ * loaded rule, or a rule of another log source, is an error; one that names a rule a tuning file
+ * switched off (`disabled`) applies to nothing, silently.
  */
 export function resolveFilterTargets(
   filters: readonly CompiledFilter[],
   rules: readonly CompiledDetectionRule[],
   correlations: readonly CorrelationRule[],
+  disabled: readonly { name: string; id: string }[] = [],
 ): FilterTargets {
+  const derived = new Map<string, CompiledDetectionRule[]>();
+  for (const rule of rules) {
+    for (const parent of derivedFrom(rule)) {
+      const list = derived.get(parent);
+      if (list === undefined) derived.set(parent, [rule]);
+      else list.push(rule);
+    }
+  }
   const targets: FilterTargets = { rules: new Map(), correlations: new Map(), errors: [] };
   const add = <K>(map: Map<K, CompiledFilter[]>, key: K, filter: CompiledFilter): void => {
     const list = map.get(key);
@@ -55,12 +92,14 @@ export function resolveFilterTargets(
       const location = formatPosition(filter.rulePositions[index] ?? filter.position);
       const rule = rules.find((candidate) => candidate.id === reference || candidate.name === reference);
       if (rule !== undefined) {
-        if (logSourceCovers(filter.logsource, rule.logsource)) add(targets.rules, rule, filter);
-        else {
+        if (logSourceCovers(filter.logsource, rule.logsource)) {
+          for (const target of withDerived(rule, derived)) if (logSourceCovers(filter.logsource, target.logsource)) add(targets.rules, target, filter);
+        } else {
           targets.errors.push(located('TH_RULE_REFERENCE', `filter ${filter.label}: rule ${reference} has logsource ${JSON.stringify(rule.logsource)}, outside the filter's ${JSON.stringify(filter.logsource)}; the filter does not apply to it`, location));
         }
         return;
       }
+      if (disabled.some((item) => item.name === reference || item.id === reference)) return;
       const correlation = correlations.find((candidate) => candidate.id === reference || candidate.name === reference);
       if (correlation !== undefined) {
         add(targets.correlations, correlation, filter);
@@ -86,8 +125,8 @@ export class FilterSet {
   private readonly byRule = new Map<CompiledDetectionRule, Predicate>();
   private readonly byCorrelation = new Map<CorrelationRule, Predicate>();
 
-  constructor(filters: readonly CompiledFilter[], rules: readonly CompiledDetectionRule[], correlations: readonly CorrelationRule[] = []) {
-    const targets = resolveFilterTargets(filters, rules, correlations);
+  constructor(filters: readonly CompiledFilter[], rules: readonly CompiledDetectionRule[], correlations: readonly CorrelationRule[] = [], disabled: readonly { name: string; id: string }[] = []) {
+    const targets = resolveFilterTargets(filters, rules, correlations, disabled);
     for (const [rule, list] of targets.rules) this.byRule.set(rule, allOf(list));
     for (const [correlation, list] of targets.correlations) this.byCorrelation.set(correlation, allOf(list));
   }
