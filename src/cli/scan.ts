@@ -25,12 +25,16 @@ import type { MatcherRecipe } from '../scan/worker-recipe.ts';
 import type { SourceOptions } from '../sources/index.ts';
 import type { FileSourceOptions } from '../sources/files.ts';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES } from '../formats/open-unit.ts';
+import { readBaselineFile, writeBaselineFile } from '../store/baseline-file.ts';
+import type { BaselineFileData } from '../engine/correlation/baseline.ts';
 
 interface ScanFlags extends CtiFlags {
   rules: string[];
   defaultRules: boolean;
   vars?: string;
   tuning?: string;
+  baseline?: string;
+  saveBaseline?: string;
   since?: string;
   until?: string;
   format?: OutputFormat;
@@ -80,6 +84,8 @@ export function scanCommand(setExitCode: (code: number) => void): Command {
     .option('--vars <file>', 'YAML file of placeholder values for |expand (name: [values])')
     .option('--filters <path>', 'Sigma filter (allowlist) file or folder (repeatable)', collect, [])
     .option('--tuning <file>', 'tuning file: per-rule overrides (disabled, level, correlation window/threshold/group-by); docs/tuning.md')
+    .option('--baseline <file>', "per-principal history for breadth correlations (discovery bursts); without it, the scanned period is the baseline (docs/discovery.md)")
+    .option('--save-baseline <file>', 'write what the breadth baselines learned (with --baseline: merged into it) to this file, for later scans and watch')
     .option('--correlation-lateness <duration>', 'how late (event time) an event may arrive and still be correlated: 15m, 2h, ... or unbounded (default)')
     .option('--max-groups <n>', 'cap on live correlation groups (default 100000)')
     .option('--region <region>', 's3:// inputs: the AWS region of the client (default: environment or profile; S3 redirects to the bucket region)')
@@ -167,7 +173,17 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     diagnostics.error(located('TH_CONFIG', 'no rule loaded: nothing to scan for', rulePaths.join(', ') || '--rules'));
     return EXIT.RULE_OR_CONFIG_ERROR;
   }
+  let baselineFile: BaselineFileData | undefined;
+  if (flags.baseline !== undefined) {
+    const read = await readBaselineFile(flags.baseline);
+    if (read.error !== undefined) {
+      diagnostics.error(read.error);
+      return EXIT.RULE_OR_CONFIG_ERROR;
+    }
+    baselineFile = read.data;
+  }
   const detector = new Detector({
+    baseline: { mode: 'hold', ...(baselineFile === undefined ? {} : { file: baselineFile }) },
     rules: ruleSet.rules,
     correlations: ruleSet.correlations,
     filters: ruleSet.filters,
@@ -238,6 +254,18 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   diagnostics.stopProgress();
   await sink.close();
   for (const warning of detector.correlationWarnings()) diagnostics.warn(warning);
+  const baselineStats = detector.baselineStats();
+  if (baselineStats !== undefined && baselineStats.suppressed > 0) {
+    diagnostics.info(`baseline: ${baselineStats.suppressed} breadth burst(s) held back as usual for their principal (${baselineFile === undefined ? 'the scanned period' : 'the baseline file and the scanned period'} as history), ${baselineStats.raised} raised`);
+  }
+  if (flags.saveBaseline !== undefined) {
+    const learned = detector.baselineFile(new Date());
+    if (learned === undefined) diagnostics.warn('--save-baseline: no loaded correlation has a baseline; nothing written');
+    else {
+      await writeBaselineFile(flags.saveBaseline, learned);
+      diagnostics.info(`baseline: ${Object.values(learned.correlations).reduce((sum, groups) => sum + Object.keys(groups).length, 0)} groups written to ${flags.saveBaseline}`);
+    }
+  }
   diagnostics.info(formatSummary(summary, ruleSet.rules.length, { truncatedRecords }));
   return combineExitCodes({
     ruleErrors: ruleSet.errors.length > 0 || cti.errors > 0,

@@ -24,6 +24,18 @@ export interface Alert {
     value?: number;
     /** value_count: the distinct values behind the alert (at most 100), for triage. */
     values?: string[];
+    /** Correlations with a per-principal baseline (engine/correlation/baseline.ts): what the group had done before. */
+    baseline?: {
+      source: string;
+      /** Whether the group had any history apart from this window. */
+      history: boolean;
+      /** The values new for the group (at most 100); the condition held on their number. */
+      novel_values: string[];
+      novel_count: number;
+      usual_count: number;
+      /** Services (eventSource) of this window the group never used apart from it. */
+      new_services?: string[];
+    };
   };
   cti?: AlertCti;
   guardduty?: AlertGuardDuty;

@@ -3,6 +3,8 @@ import type { Alert, AlertOptions, AlertRule } from '../core/alert.ts';
 import { alertRuleOf, singleEventAlert } from './alerts/build.ts';
 import type { RuleIndex } from './match/rule-index.ts';
 import { Matcher } from './match/matcher.ts';
+import { BaselineGate } from './correlation/baseline.ts';
+import type { BaselineFileData, BaselineOptions } from './correlation/baseline.ts';
 import { Correlator } from './correlation/correlator.ts';
 import type { CorrelatorStats } from './correlation/correlator.ts';
 import { resolveCorrelations } from './correlation/resolve.ts';
@@ -40,6 +42,11 @@ export interface DetectorOptions extends AlertOptions {
   intel?: IntelIndex;
   /** Threat-intel time buckets (default 1 hour) and the egress bytes threshold. */
   cti?: Omit<FlowCtiOptions, 'includeEvents'>;
+  /**
+   * Per-principal baselines of the correlations that ask for one (`baseline:`): `hold` (a scan,
+   * the default) decides at flush() from the whole input; `live` (a service) as windows close.
+   */
+  baseline?: BaselineOptions;
   /** How GuardDuty finding versions are held (guardduty-findings.ts); `passthrough: false` raises no alert per finding. */
   guardDuty?: GuardDutyFindingsOptions & { passthrough?: boolean };
 }
@@ -68,6 +75,7 @@ export class Detector {
   private readonly alertOptions: AlertOptions;
   private readonly filters: FilterSet | undefined;
   private readonly correlator: Correlator | undefined;
+  private readonly gate: BaselineGate | undefined;
   private readonly findings: GuardDutyFindings;
   private readonly passthrough: boolean;
   private readonly intel: IntelIndex | undefined;
@@ -97,6 +105,8 @@ export class Detector {
         ...(correlationFilters === undefined ? {} : { acceptInput: (correlation, record) => correlationFilters.passesCorrelation(correlation, record) }),
       });
     }
+    const gate = resolved.length === 0 ? undefined : new BaselineGate(resolved, options.baseline ?? { mode: 'hold' });
+    this.gate = gate === undefined || gate.empty ? undefined : gate;
     // A rule referenced by correlations alerts on its own only if one of them says `generate: true`.
     const generated = new Set<CompiledDetectionRule>();
     const referenced = new Set<CompiledDetectionRule>();
@@ -151,7 +161,15 @@ export class Detector {
       if (this.filters !== undefined && !this.filters.passes(rule, envelope.record)) continue;
       const alertRule = this.alertRules.get(rule);
       if (alertRule !== undefined) out.push(singleEventAlert(alertRule, envelope, this.alertOptions));
-      if (this.correlator !== undefined && this.correlator.feeds(rule)) this.correlator.observe(rule, envelope, correlationOut);
+      if (this.correlator !== undefined && this.correlator.feeds(rule)) {
+        if (this.gate === undefined) this.correlator.observe(rule, envelope, correlationOut);
+        else {
+          if (this.gate.learns(rule)) this.gate.observe(rule, envelope);
+          const from = correlationOut.length;
+          this.correlator.observe(rule, envelope, correlationOut);
+          this.gate.intercept(correlationOut, from);
+        }
+      }
     }
   }
 
@@ -185,7 +203,12 @@ export class Detector {
 
   /** Alerts that only the end of the input can complete: correlation windows, intel buckets, held findings. */
   flush(out: Alert[]): void {
+    const from = out.length;
     this.correlator?.flush(out);
+    if (this.gate !== undefined) {
+      this.gate.intercept(out, from);
+      this.gate.flush(out);
+    }
     this.flowCti?.flush();
     this.cloudTrailCti?.flush();
     this.collect(out);
@@ -202,6 +225,16 @@ export class Detector {
     };
   }
 
+  /** Bursts the baselines let through and held back as usual for their group (undefined when no correlation has one). */
+  baselineStats(): { raised: number; suppressed: number } | undefined {
+    return this.gate === undefined ? undefined : { ...this.gate.stats };
+  }
+
+  /** What the baselines learned, as a baseline file (undefined when no correlation has one). */
+  baselineFile(now: Date): BaselineFileData | undefined {
+    return this.gate?.toFile(now);
+  }
+
   /** Correlation state counters (undefined without correlations). */
   correlationStats(): CorrelatorStats | undefined {
     return this.correlator?.stats();
@@ -213,7 +246,9 @@ export class Detector {
    * findings are emitted as they come.)
    */
   advanceEventTime(time: number, out: Alert[]): void {
+    const from = out.length;
     this.correlator?.advanceTo(time, out);
+    this.gate?.intercept(out, from);
     this.flowCti?.expire(time);
     this.cloudTrailCti?.expire(time);
     this.collect(out);

@@ -83,6 +83,8 @@ export interface WatchConfig {
   retentionMs: number;
   /** `tuning` is the config's top-level `tuning:` file (src/pack/tuning.ts). */
   rules: { defaultRules: boolean; paths: string[]; vars?: string; filters: string[]; tuning?: string };
+  /** `baseline:` a baseline file for breadth correlations (`trailhound scan --save-baseline`). */
+  baseline?: string;
   /** With `limits` when `feed_max_prefix` is set (the broadest networks a feed may hold). */
   feeds: FeedSource[];
   includeEvents: boolean;
@@ -97,7 +99,7 @@ export interface WatchConfig {
 /** `watch`'s correlation lateness: CloudTrail delivers most events within 5 to 15 minutes (a batch scan's is unbounded: engine/correlation/options.ts). */
 export const DEFAULT_SERVICE_LATENESS_MS = 15 * 60_000;
 const DAY = 86_400_000;
-const TOP_KEYS = ['state_dir', 'retention', 'rules', 'tuning', 'feeds', 'feed_max_prefix', 'include_events', 'correlation', 'aws', 'sources', 'sinks', 'metrics', 'log_level'] as const;
+const TOP_KEYS = ['state_dir', 'retention', 'rules', 'tuning', 'baseline', 'feeds', 'feed_max_prefix', 'include_events', 'correlation', 'aws', 'sources', 'sinks', 'metrics', 'log_level'] as const;
 const AWS_KEYS = ['region', 'profile', 's3_endpoint_url', 'sqs_endpoint_url'] as const;
 
 type Entries = Map<string, YamlNode | null>;
@@ -323,6 +325,8 @@ export function parseWatchConfig(text: string, file: string, env: NodeJS.Process
   if (reader.errors.length > 0 || stateDir === undefined || retentionMs === undefined) return { errors: reader.errors };
   const config: WatchConfig = { file, stateDir, retentionMs, rules, feeds, includeEvents, correlation, aws, sources, sinks, logLevel };
   if (metrics !== undefined) config.metrics = metrics;
+  const baseline = top.has('baseline') ? reader.string(top.get('baseline'), 'baseline') : undefined;
+  if (baseline !== undefined) config.baseline = resolve(base, baseline);
   return { config, errors: [] };
 }
 

@@ -6,6 +6,8 @@
 import { located } from '../core/errors.ts';
 import { Detector } from '../engine/detector.ts';
 import { DEFAULT_RULES_DIR, loadRuleSet } from '../pack/rule-set.ts';
+import { readBaselineFile } from '../store/baseline-file.ts';
+import type { BaselineFileData } from '../engine/correlation/baseline.ts';
 import type { LocatedError } from '../core/errors.ts';
 import { loadFeeds } from '../intel/load.ts';
 import type { IntelIndex } from '../intel/intel-index.ts';
@@ -39,8 +41,16 @@ export async function setUpEngine(config: WatchConfig, onWarning?: (message: str
   if (ruleSet.rules.length === 0 && intel === undefined) {
     errors.push(located('TH_CONFIG', 'no rule loaded and no feed: nothing to detect', config.file));
   }
+  let baselineFile: BaselineFileData | undefined;
+  if (config.baseline !== undefined) {
+    const read = await readBaselineFile(config.baseline);
+    if (read.error !== undefined) errors.push(read.error);
+    else baselineFile = read.data;
+  }
   const build = (): Detector =>
     new Detector({
+      // A service decides each breadth burst as its window closes (no end of input to wait for).
+      baseline: { mode: 'live', ...(baselineFile === undefined ? {} : { file: baselineFile }) },
       rules: ruleSet.rules,
       correlations: ruleSet.correlations,
       filters: ruleSet.filters,
