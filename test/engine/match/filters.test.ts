@@ -185,3 +185,52 @@ test('rule sets: --filters paths and filters in rule folders both apply; expired
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a filter naming a rule also applies to the rules derived from it (related: derived), transitively', () => {
+  const derived = `
+---
+title: Describe call with a long-term key
+id: b0000000-0000-4000-8000-000000000004
+name: describe-call-long-term-key
+related:
+    - id: b0000000-0000-4000-8000-000000000003
+      type: derived
+logsource: {product: aws, service: cloudtrail}
+detection:
+    selection: {eventName|startswith: Describe, userIdentity.accessKeyId|startswith: AKIA}
+    condition: selection
+level: low
+---
+title: Describe call with a long-term key, in us-east-1
+id: b0000000-0000-4000-8000-000000000005
+name: describe-call-long-term-key-use1
+related:
+    - id: b0000000-0000-4000-8000-000000000004
+      type: derived
+    - id: ${RULE_ID}
+      type: similar
+logsource: {product: aws, service: cloudtrail}
+detection:
+    selection: {eventName|startswith: Describe, userIdentity.accessKeyId|startswith: AKIA, awsRegion: us-east-1}
+    condition: selection
+level: low
+`;
+  const withKey = (role: string): LogRecord => {
+    const record = byRole(role, { eventName: 'DescribeInstances', awsRegion: 'us-east-1' });
+    return { ...record, userIdentity: { ...(record['userIdentity'] as object), accessKeyId: 'AKIAEXAMPLE' } };
+  };
+  const allowAdmin = filterDoc(`    rules: [describe-call]\n    admin:\n        userIdentity.sessionContext.sessionIssuer.arn: '${ADMIN_ROLE}'\n    condition: not admin\n`);
+  const names = (set: ReturnType<typeof loadSet>, role: string): string[] =>
+    run(set, [event(0, withKey(role))])
+      .map((alert) => alert.rule.name ?? '')
+      .sort();
+  const plain = loadSet(RULES + derived);
+  assert.deepEqual(names(plain, ADMIN_ROLE), ['describe-call-long-term-key', 'describe-call-long-term-key-use1']);
+  const filtered = loadSet(RULES + derived + allowAdmin);
+  assert.deepEqual(filtered.errors, []);
+  assert.deepEqual(names(filtered, ADMIN_ROLE), [], 'one allowlist on the parent silences every derived variant');
+  assert.deepEqual(names(filtered, ATTACKER_ROLE), ['describe-call-long-term-key', 'describe-call-long-term-key-use1'], 'others still alert');
+  // `similar` is not `derived`: a filter on sg-opened does not reach the variant.
+  const similar = loadSet(RULES + derived + SG_FILTER);
+  assert.deepEqual(names(similar, ADMIN_ROLE), ['describe-call-long-term-key', 'describe-call-long-term-key-use1']);
+});
