@@ -45,6 +45,14 @@ export const ERROR_CODES = {
   TH_SINK_DEAD_LETTER: 'An alert could not be delivered after every retry and went to the dead-letter file.',
   TH_STATE_OPEN: 'The state directory or its SQLite database could not be opened.',
   TH_STATE_DAMAGED: 'The state database is empty, truncated or fails its integrity check.',
+  // The alert store and `serve`
+  TH_STORE_OPEN: 'The alert store could not be opened, or was written by a newer trailhound.',
+  TH_STORE_NOT_FOUND: 'No stored alert (or suppression, or token) has that id.',
+  TH_STORE_CONFLICT: 'A triage change was made against an older version of the alert: reload it and try again.',
+  TH_STORE_INVALID: 'A triage change, filter or suppression is invalid (closing without a reason, an unknown status...).',
+  TH_AUTH: 'The request has no valid token or session.',
+  TH_FORBIDDEN: "The token's role does not allow this request.",
+  TH_CSRF: 'A state-changing request from the browser lacks a valid CSRF token.',
   TH_STATE_RESTORE: 'Saved correlation state could not be fully restored (rules changed since it was saved).',
 } as const;
 
