@@ -254,6 +254,11 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   diagnostics.stopProgress();
   await sink.close();
   for (const warning of detector.correlationWarnings()) diagnostics.warn(warning);
+  const suppressed = detector.suppressedCounts();
+  if (suppressed.size > 0) {
+    const total = [...suppressed.values()].reduce((sum, count) => sum + count, 0);
+    diagnostics.info(`filters: ${total} match(es) suppressed by allowlists (${[...suppressed].map(([filter, count]) => `${filter}: ${count}`).join(', ')})`);
+  }
   const baselineStats = detector.baselineStats();
   if (baselineStats !== undefined && baselineStats.suppressed > 0) {
     diagnostics.info(`baseline: ${baselineStats.suppressed} breadth burst(s) held back as usual for their principal (${baselineFile === undefined ? 'the scanned period' : 'the baseline file and the scanned period'} as history), ${baselineStats.raised} raised`);

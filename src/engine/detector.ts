@@ -1,4 +1,4 @@
-import type { Envelope } from '../core/envelope.ts';
+import type { Envelope, LogRecord } from '../core/envelope.ts';
 import type { Alert, AlertOptions, AlertRule } from '../core/alert.ts';
 import { alertRuleOf, singleEventAlert } from './alerts/build.ts';
 import type { RuleIndex } from './match/rule-index.ts';
@@ -10,6 +10,7 @@ import type { CorrelatorStats } from './correlation/correlator.ts';
 import { resolveCorrelations } from './correlation/resolve.ts';
 import type { CorrelationSnapshot, RestoreOutcome } from './correlation/snapshot.ts';
 import { FilterSet } from './match/filters.ts';
+import { CLOUDTRAIL_CTI_RULE, GUARDDUTY_CTI_RULE, GUARDDUTY_PASSTHROUGH_RULE, VPCFLOW_CTI_RULE } from './alerts/builtin-rules.ts';
 import type { CorrelationRule } from '../sigma/correlation.ts';
 import type { CompiledFilter } from '../sigma/filter.ts';
 import type { CompiledDetectionRule } from '../sigma/types.ts';
@@ -126,8 +127,10 @@ export class Detector {
     this.intel = options.intel;
     if (options.intel !== undefined) {
       const ctiOptions = { ...options.cti, includeEvents: options.includeEvents };
-      this.flowCti = new FlowCtiMatcher(options.intel, ctiOptions, this.ready);
-      this.cloudTrailCti = new CloudTrailCtiMatcher(options.intel, ctiOptions, this.ready);
+      const accept = (ruleId: string): { accept?: (record: LogRecord) => boolean } =>
+        this.filters?.filtersBuiltin(ruleId) === true ? { accept: (record) => (this.filters as FilterSet).passesBuiltin(ruleId, record) } : {};
+      this.flowCti = new FlowCtiMatcher(options.intel, { ...ctiOptions, ...accept(VPCFLOW_CTI_RULE.id) }, this.ready);
+      this.cloudTrailCti = new CloudTrailCtiMatcher(options.intel, { ...ctiOptions, ...accept(CLOUDTRAIL_CTI_RULE.id) }, this.ready);
     }
   }
 
@@ -175,9 +178,17 @@ export class Detector {
 
   /** Everything one version of a finding raises: held together, replaced by a newer version. */
   private raiseFinding(envelope: Envelope, alerts: Alert[], correlationOut: Alert[]): void {
-    if (this.passthrough) alerts.push(guardDutyFindingAlert(envelope, this.alertOptions));
+    if (this.passthrough && (this.filters === undefined || this.filters.passesBuiltin(GUARDDUTY_PASSTHROUGH_RULE.id, envelope.record))) alerts.push(guardDutyFindingAlert(envelope, this.alertOptions));
     this.runRules(envelope, alerts, correlationOut);
-    if (this.intel !== undefined) this.guardDutyMatches += guardDutyCtiAlerts(envelope, this.intel, this.alertOptions, alerts);
+    if (this.intel !== undefined) {
+      const matched: Alert[] = [];
+      const matches = guardDutyCtiAlerts(envelope, this.intel, this.alertOptions, matched);
+      // An allowlist naming the pseudo-rule is asked only when the finding matched an indicator.
+      if (matches > 0 && (this.filters === undefined || this.filters.passesBuiltin(GUARDDUTY_CTI_RULE.id, envelope.record))) {
+        this.guardDutyMatches += matches;
+        for (const alert of matched) alerts.push(alert);
+      }
+    }
   }
 
   /**
@@ -223,6 +234,11 @@ export class Detector {
       cloudTrailMatches: this.cloudTrailCti?.matches ?? 0,
       guardDutyMatches: this.guardDutyMatches,
     };
+  }
+
+  /** Matches each allowlist filter kept out, by filter id (or label): suppressed, counted, not lost. */
+  suppressedCounts(): ReadonlyMap<string, number> {
+    return this.filters?.suppressed ?? new Map();
   }
 
   /** Bursts the baselines let through and held back as usual for their group (undefined when no correlation has one). */

@@ -41,3 +41,11 @@ export const GUARDDUTY_CTI_RULE: AlertRule = {
 
 /** Every pseudo-rule, for listings and for the names filters may reference. */
 export const BUILTIN_RULES: readonly AlertRule[] = [GUARDDUTY_PASSTHROUGH_RULE, VPCFLOW_CTI_RULE, CLOUDTRAIL_CTI_RULE, GUARDDUTY_CTI_RULE];
+
+/** The log source each pseudo-rule reads: what a filter naming it must declare (or leave open). */
+export const BUILTIN_RULE_SERVICES: ReadonlyMap<string, string> = new Map([
+  [GUARDDUTY_PASSTHROUGH_RULE.id, 'guardduty'],
+  [VPCFLOW_CTI_RULE.id, 'vpcflow'],
+  [CLOUDTRAIL_CTI_RULE.id, 'cloudtrail'],
+  [GUARDDUTY_CTI_RULE.id, 'guardduty'],
+]);

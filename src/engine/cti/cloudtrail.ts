@@ -40,13 +40,16 @@ export class CloudTrailCtiMatcher {
   matches = 0;
   private readonly buckets: TimeBuckets<CallBucketState>;
   private readonly includeEvents: boolean;
+  /** Allowlists naming the pseudo-rule (asked only on a match). */
+  private readonly accept: ((record: LogRecord) => boolean) | undefined;
 
   constructor(
     private readonly index: IntelIndex,
-    options: AlertOptions & TimeBucketsOptions,
+    options: AlertOptions & TimeBucketsOptions & { accept?: (record: LogRecord) => boolean },
     out: Alert[],
   ) {
     this.includeEvents = options.includeEvents;
+    this.accept = options.accept;
     this.buckets = new TimeBuckets<CallBucketState>(options, (bucket) => this.alertOf(bucket), out);
   }
 
@@ -64,6 +67,7 @@ export class CloudTrailCtiMatcher {
       return;
     }
     if (indicators.length === 0) return;
+    if (this.accept !== undefined && !this.accept(envelope.record)) return;
     this.matches++;
     const record = envelope.record;
     const context = alertContext(envelope);

@@ -44,6 +44,8 @@ import { parseNetwork } from '../../intel/ip-address.ts';
 export interface FlowCtiOptions extends AlertOptions, TimeBucketsOptions {
   /** Bytes sent toward an indicator, per bucket, that make accepted ingress high. */
   egressBytesThreshold?: number;
+  /** Allowlists naming the pseudo-rule: false keeps a matching record out (counted by the filter). Only asked on a match. */
+  accept?: (record: LogRecord) => boolean;
 }
 
 export interface FlowCtiStats {
@@ -116,12 +118,15 @@ export class FlowCtiMatcher {
   private columns: number[] = [];
   private fieldIndex: number[] = [];
 
+  private readonly accept: ((record: LogRecord) => boolean) | undefined;
+
   constructor(
     private readonly index: IntelIndex,
     options: FlowCtiOptions,
     out: Alert[],
   ) {
     this.includeEvents = options.includeEvents;
+    this.accept = options.accept;
     this.threshold = options.egressBytesThreshold ?? DEFAULT_EGRESS_BYTES_THRESHOLD;
     this.hasIPv6 = index.size.ipv6 > 0;
     for (const indicator of index.indicators) {
@@ -187,6 +192,7 @@ export class FlowCtiMatcher {
       (hits ??= []).push({ field: this.fieldIndex[k] as number, indicators, text: view.text(column) ?? '' });
     }
     if (hits === undefined) return;
+    if (this.accept !== undefined && !this.accept(view.record())) return;
     const facts = this.factsOfView(view);
     const eventId = `${uri}#${view.line}`;
     const raw = this.includeEvents ? (): LogRecord => view.record() : undefined;
@@ -214,6 +220,7 @@ export class FlowCtiMatcher {
       if (indicators.length > 0) (hits ??= []).push({ field: k, indicators, text: value });
     }
     if (hits === undefined) return;
+    if (this.accept !== undefined && !this.accept(record)) return;
     const facts = factsOfRecord(record, envelope.time);
     const eventId = `${envelope.origin.uri}#${envelope.origin.line ?? envelope.origin.index}`;
     const raw = this.includeEvents ? (): LogRecord => record : undefined;

@@ -10,6 +10,7 @@ import type { CompiledFilter } from '../../sigma/filter.ts';
 import { formatPosition } from '../../sigma/parse.ts';
 import type { CompiledDetectionRule, SigmaLogSource } from '../../sigma/types.ts';
 import type { LogRecord } from '../../core/envelope.ts';
+import { BUILTIN_RULE_SERVICES, BUILTIN_RULES } from '../alerts/builtin-rules.ts';
 
 type Predicate = (record: LogRecord) => boolean;
 
@@ -27,6 +28,8 @@ export function logSourceCovers(filter: SigmaLogSource, rule: SigmaLogSource): b
 export interface FilterTargets {
   rules: Map<CompiledDetectionRule, CompiledFilter[]>;
   correlations: Map<CorrelationRule, CompiledFilter[]>;
+  /** Filters naming a built-in pseudo-rule (GuardDuty passthrough, threat-intel matches), by the pseudo-rule's id. */
+  builtin: Map<string, CompiledFilter[]>;
   errors: LocatedError[];
 }
 
@@ -76,7 +79,7 @@ export function resolveFilterTargets(
       else list.push(rule);
     }
   }
-  const targets: FilterTargets = { rules: new Map(), correlations: new Map(), errors: [] };
+  const targets: FilterTargets = { rules: new Map(), correlations: new Map(), builtin: new Map(), errors: [] };
   const add = <K>(map: Map<K, CompiledFilter[]>, key: K, filter: CompiledFilter): void => {
     const list = map.get(key);
     if (list === undefined) map.set(key, [filter]);
@@ -99,6 +102,13 @@ export function resolveFilterTargets(
         }
         return;
       }
+      const builtin = BUILTIN_RULES.find((candidate) => candidate.id === reference || candidate.name === reference);
+      if (builtin !== undefined) {
+        const service = BUILTIN_RULE_SERVICES.get(builtin.id) as string;
+        if (logSourceCovers(filter.logsource, { product: 'aws', service })) add(targets.builtin, builtin.id, filter);
+        else targets.errors.push(located('TH_RULE_REFERENCE', `filter ${filter.label}: the built-in ${builtin.name ?? builtin.id} reads service ${service}, outside the filter's ${JSON.stringify(filter.logsource)}; the filter does not apply to it`, location));
+        return;
+      }
       if (disabled.some((item) => item.name === reference || item.id === reference)) return;
       const correlation = correlations.find((candidate) => candidate.id === reference || candidate.name === reference);
       if (correlation !== undefined) {
@@ -111,28 +121,51 @@ export function resolveFilterTargets(
   return targets;
 }
 
-function allOf(filters: readonly CompiledFilter[]): Predicate {
-  const tests = filters.map((filter) => filter.match);
-  if (tests.length === 1) return tests[0] as Predicate;
+/** Matches each filter kept out, by the filter's id (or label): what an analyst sees as "suppressed". */
+export type SuppressionCounts = Map<string, number>;
+
+function allOf(filters: readonly CompiledFilter[], counts: SuppressionCounts): Predicate {
+  if (filters.length === 1) {
+    const filter = filters[0] as CompiledFilter;
+    const key = filter.id ?? filter.label;
+    const test = filter.match;
+    return (record) => {
+      if (test(record)) return true;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      return false;
+    };
+  }
   return (record) => {
-    for (const test of tests) if (!test(record)) return false;
+    for (const filter of filters) {
+      if (filter.match(record)) continue;
+      const key = filter.id ?? filter.label;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      return false;
+    }
     return true;
   };
 }
 
-/** The filters of a run, per rule: a match of a filtered rule stands only if every filter's condition holds. */
+/**
+ * The filters of a run, per rule: a match of a filtered rule stands only if every filter's
+ * condition holds. What each filter keeps out is counted (`suppressed`), never silently dropped.
+ */
 export class FilterSet {
   private readonly byRule = new Map<CompiledDetectionRule, Predicate>();
   private readonly byCorrelation = new Map<CorrelationRule, Predicate>();
+  private readonly byBuiltin = new Map<string, Predicate>();
+  /** Matches kept out so far, per filter. */
+  readonly suppressed: SuppressionCounts = new Map();
 
   constructor(filters: readonly CompiledFilter[], rules: readonly CompiledDetectionRule[], correlations: readonly CorrelationRule[] = [], disabled: readonly { name: string; id: string }[] = []) {
     const targets = resolveFilterTargets(filters, rules, correlations, disabled);
-    for (const [rule, list] of targets.rules) this.byRule.set(rule, allOf(list));
-    for (const [correlation, list] of targets.correlations) this.byCorrelation.set(correlation, allOf(list));
+    for (const [rule, list] of targets.rules) this.byRule.set(rule, allOf(list, this.suppressed));
+    for (const [correlation, list] of targets.correlations) this.byCorrelation.set(correlation, allOf(list, this.suppressed));
+    for (const [id, list] of targets.builtin) this.byBuiltin.set(id, allOf(list, this.suppressed));
   }
 
   get empty(): boolean {
-    return this.byRule.size === 0 && this.byCorrelation.size === 0;
+    return this.byRule.size === 0 && this.byCorrelation.size === 0 && this.byBuiltin.size === 0;
   }
 
   /** False when a filter of the rule drops this record. */
@@ -145,6 +178,17 @@ export class FilterSet {
   passesCorrelation(correlation: CorrelationRule, record: LogRecord): boolean {
     const test = this.byCorrelation.get(correlation);
     return test === undefined || test(record);
+  }
+
+  /** False when a filter naming the built-in pseudo-rule (by id) drops this record (a finding, a record matching an indicator). */
+  passesBuiltin(ruleId: string, record: LogRecord): boolean {
+    const test = this.byBuiltin.get(ruleId);
+    return test === undefined || test(record);
+  }
+
+  /** Whether any filter names the built-in pseudo-rule. */
+  filtersBuiltin(ruleId: string): boolean {
+    return this.byBuiltin.has(ruleId);
   }
 
   hasCorrelationFilters(): boolean {
