@@ -7,8 +7,9 @@ import { located } from '../core/errors.ts';
 import type { Envelope } from '../core/envelope.ts';
 import type { InputUnit } from '../core/input-unit.ts';
 import { hasUtf8Bom } from '../core/bytes.ts';
+import { Readable } from 'node:stream';
 import { Batcher } from './batcher.ts';
-import { openUnitBytes, type UnitByteStream } from './open-unit.ts';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES, openUnitBytes, type UnitByteStream } from './open-unit.ts';
 import { JsonDispatcher } from './json/dispatch.ts';
 import { JsonStreamDecoder } from './json/stream.ts';
 import { JSON_FORMATS, TEXT_FORMATS } from './registry.ts';
@@ -17,6 +18,7 @@ import type { DecodeOptions } from './types.ts';
 import { UnitContext } from './unit-context.ts';
 import { isParquet } from './parquet-magic.ts';
 import { isIndicatorList, MAX_INDICATOR_LIST_BYTES } from './indicator-list.ts';
+import { isBase64Gzip, readBase64Unit } from './embedded/base64-unit.ts';
 
 export type { DecodeOptions, DecodeStats, FlowLineTap, JsonFormat, TextFormat, UnwrapContext } from './types.ts';
 
@@ -112,7 +114,17 @@ async function* replay(leading: Iterable<Buffer>, head: readonly Buffer[], rest:
  * to options.onError, counters to options.stats; the generator itself does not throw on bad
  * input.
  */
-export async function* decodeUnit(unit: InputUnit, options: DecodeOptions): AsyncGenerator<Envelope[]> {
+export function decodeUnit(unit: InputUnit, options: DecodeOptions): AsyncGenerator<Envelope[]> {
+  return decodeUnitContent(unit, options, false);
+}
+
+/** A unit held in memory (the gzip inside a base64 unit), decoded under the same uri. */
+function bytesUnit(uri: string, bytes: Buffer): InputUnit {
+  return { uri, size: bytes.length, open: () => Readable.from([bytes], { objectMode: false }) };
+}
+
+/** decodeUnit; `decoded`: the unit is the content of a base64 unit, not to be base64-decoded again. */
+async function* decodeUnitContent(unit: InputUnit, options: DecodeOptions, decoded: boolean): AsyncGenerator<Envelope[]> {
   const ctx = new UnitContext(unit.uri, options);
   const bytes = await openUnitBytes(unit, options.maxDecompressed === undefined ? {} : { maxDecompressed: options.maxDecompressed });
   if (!('chunks' in bytes)) {
@@ -237,6 +249,16 @@ export async function* decodeUnit(unit: InputUnit, options: DecodeOptions): Asyn
       finished = true;
       return;
     }
+    // Base64 text of gzip (a saved CloudWatch Logs payload): decoded, then read as the unit.
+    if (!decoded && isBase64Gzip(firstLine)) {
+      const gzip = await readBase64Unit(unit.uri, head, chunks);
+      // Read to its end, unless it was too large (then closed below).
+      finished = Buffer.isBuffer(gzip);
+      // Its gzip is bounded like any unit's (a worker, which has no maxDecompressed of its own, by payloadLimit).
+      if (Buffer.isBuffer(gzip)) yield* decodeUnitContent(bytesUnit(unit.uri, gzip), { ...options, maxDecompressed: options.maxDecompressed ?? options.payloadLimit ?? DEFAULT_MAX_DECOMPRESSED_BYTES }, true);
+      else if (bytes.failure() === undefined) ctx.reportError(gzip);
+      return;
+    }
     // JSON lines whose first line is junk (`42`, `"text"`, `null`): that line is one error, the
     // records after it are read.
     if (isJsonScalar(firstLine)) {
@@ -249,7 +271,7 @@ export async function* decodeUnit(unit: InputUnit, options: DecodeOptions): Asyn
       return;
     }
     ctx.reportError(located('TH_INPUT_FORMAT', `the content is neither JSON nor a text log format trailhound reads (${describeContent(text.subarray(0, SNIFF_BYTES))}). ` +
-        'Inputs are CloudTrail or GuardDuty JSON (plain or gzip) or VPC Flow Logs (text or Parquet).', unit.uri));
+        'Inputs are CloudTrail or GuardDuty JSON (plain, gzip, or base64 of gzip as CloudWatch Logs delivers it) or VPC Flow Logs (text or Parquet).', unit.uri));
   } finally {
     // Stopped before the end (the consumer broke off, or the content was rejected): close.
     if (!finished) bytes.close();

@@ -26,6 +26,12 @@ export interface DecodeOptions {
    */
   maxDecompressed?: number;
   /**
+   * The limit of the payloads embedded in a unit's values only (base64/gzip inside JSON), when the
+   * unit's own bytes were already decompressed under --max-decompressed elsewhere (a scan worker).
+   * Default: maxDecompressed.
+   */
+  payloadLimit?: number;
+  /**
    * Reads VPC Flow Logs text lines in place of envelopes: when given, the text decoder builds no
    * record and hands each good line to the tap instead (the threat-intel fast path, used when no
    * Sigma rule reads flow records). It still counts records and yields an empty batch every
@@ -38,6 +44,16 @@ export interface DecodeOptions {
 export interface FlowLineTap {
   /** `index` is the record's 0-based index in the unit, as an envelope's origin would hold it. */
   line(view: FlowLineView, uri: string, index: number): void;
+}
+
+/**
+ * What the payloads embedded in one unit's values (base64 and gzip inside JSON: CloudWatch Logs
+ * subscriptions, Firehose records) may decompress to, together: the unit's --max-decompressed.
+ */
+export interface PayloadBudget {
+  readonly limit: number;
+  /** Decompressed bytes spent so far (a payload stopped at its limit counts what it inflated). */
+  used: number;
 }
 
 /** Handed to a JSON format while it unwraps one top-level JSON value. */
@@ -55,6 +71,10 @@ export interface UnwrapContext {
   reportError(error: LocatedError): void;
   /** Counts a deliberately skipped value or record. */
   countSkipped(): void;
+  /** DecodeOptions.flowFormat, for flow-log lines carried inside JSON (CloudWatch Logs payloads). */
+  readonly flowFormat?: string | undefined;
+  /** Shared by every embedded payload of the unit; absent: each payload only has its own cap. */
+  readonly payloadBudget?: PayloadBudget;
 }
 
 /**

@@ -5,18 +5,23 @@
  */
 import type { LocatedError } from '../core/errors.ts';
 import type { Origin } from '../core/envelope.ts';
-import type { DecodeOptions, UnwrapContext } from './types.ts';
+import type { DecodeOptions, PayloadBudget, UnwrapContext } from './types.ts';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES } from './open-unit.ts';
 
 export class UnitContext implements UnwrapContext {
   readonly uri: string;
   line: number | undefined = undefined;
   valueIndex = 0;
+  readonly flowFormat: string | undefined;
+  readonly payloadBudget: PayloadBudget;
   private nextIndex = 0;
   private readonly options: DecodeOptions;
 
-  constructor(uri: string, options: DecodeOptions) {
+  constructor(uri: string, options: DecodeOptions, payloadBudget?: PayloadBudget) {
     this.uri = uri;
     this.options = options;
+    this.flowFormat = options.flowFormat;
+    this.payloadBudget = payloadBudget ?? { limit: options.payloadLimit ?? options.maxDecompressed ?? DEFAULT_MAX_DECOMPRESSED_BYTES, used: 0 };
   }
 
   nextOrigin(line?: number): Origin {

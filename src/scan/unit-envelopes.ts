@@ -30,6 +30,8 @@ export interface UnitEnvelopesOptions {
   range: TimeRange;
   prefilter?: RawPrefilter | undefined;
   flowFormat?: string | undefined;
+  /** --max-decompressed: the unit is already decompressed; this bounds the payloads embedded in it (CloudWatch Logs, Firehose). */
+  maxDecompressed?: number | undefined;
 }
 
 /** Decodes a unit's decompressed JSON bytes into the envelopes the Detector may act on. */
@@ -40,7 +42,12 @@ export async function unitEnvelopes(uri: string, plain: Buffer, matcher: Matcher
   const matched: number[] = [];
   const ordinals: number[] = [];
   let outsideTimeRange = 0;
-  const decode = { onError: (error: LocatedError) => errors.push(error), stats, ...(options.flowFormat === undefined ? {} : { flowFormat: options.flowFormat }) };
+  const decode = {
+    onError: (error: LocatedError) => errors.push(error),
+    stats,
+    ...(options.flowFormat === undefined ? {} : { flowFormat: options.flowFormat }),
+    ...(options.maxDecompressed === undefined ? {} : { payloadLimit: options.maxDecompressed }),
+  };
   const unit = { uri, size: plain.length, open: () => { throw new Error('unreachable: the unit is decoded from memory'); } };
   await feedUnit(
     unit,

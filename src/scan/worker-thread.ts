@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     const plain = bytes.plain;
     if (plain === undefined) return { kind: 'defer', seq: job.seq, bytes: transferable(raw), plain: false };
     if (!isJsonContent(plain)) return { kind: 'defer', seq: job.seq, bytes: transferable(plain), plain: true };
-    const { envelopes, matched, stats, errors, outsideTimeRange } = await unitEnvelopes(job.uri, plain, matcher, { range, prefilter, flowFormat: init.flowFormat });
+    const { envelopes, matched, stats, errors, outsideTimeRange } = await unitEnvelopes(job.uri, plain, matcher, { range, prefilter, flowFormat: init.flowFormat, maxDecompressed: init.maxDecompressed });
     const times = new Float64Array(envelopes.length);
     for (let i = 0; i < envelopes.length; i++) times[i] = (envelopes[i] as Envelope).time;
     return { kind: 'done', seq: job.seq, envelopes: envelopesJson(envelopes), times, matched, stats, errors, outsideTimeRange };

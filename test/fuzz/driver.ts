@@ -31,6 +31,7 @@ import { createSink } from '../../src/sinks/index.ts';
 import { sinkAlert } from '../../src/sinks/sink.ts';
 import { slackMessage } from '../../src/sinks/slack.ts';
 import { random } from '../random.ts';
+import { awslogsEvent, dataMessage, firehoseEvent, flowLine, gzipBase64, plainBase64 } from '../formats/embedded-payloads.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const TARGETS = ['records', 'rules', 'feeds', 'configs'] as const;
@@ -82,12 +83,36 @@ interface Seed {
   name: string;
   text: string;
   gzip?: boolean;
+  /** Builds the input from the mutated text: mutants of a payload embedded (base64, gzip) in its envelope. */
+  wrap?: (text: string) => string;
+}
+
+/**
+ * CloudWatch Logs subscription payloads and Firehose records around sample CloudTrail records:
+ * their envelopes mutated as they are, and their payloads mutated before being encoded.
+ */
+function embeddedSeeds(samples: readonly Seed[]): Seed[] {
+  const file = samples.find((seed) => seed.text.startsWith('{"Records"'));
+  const records = file === undefined ? [] : ((JSON.parse(file.text) as { Records: Record<string, unknown>[] }).Records ?? []).slice(0, 6);
+  const payload = JSON.stringify(dataMessage(records));
+  const flows = JSON.stringify(dataMessage([flowLine('198.51.100.7', 22), flowLine('203.0.113.9', 3389, 'REJECT')], '/vpc/flow-logs'));
+  const firehose = (text: string): string => JSON.stringify(firehoseEvent([gzipBase64(text), plainBase64(text), plainBase64(JSON.stringify(records[0] ?? {}))]));
+  return [
+    { name: 'awslogs', text: JSON.stringify(awslogsEvent(dataMessage(records))) },
+    { name: 'awslogs-payload', text: payload, wrap: (text) => JSON.stringify(awslogsEvent(gzipBase64(text))) },
+    { name: 'awslogs-flow-payload', text: flows, wrap: (text) => JSON.stringify(awslogsEvent(gzipBase64(text))) },
+    { name: 'awslogs-base64-file', text: `${gzipBase64(payload)}\n${gzipBase64(flows)}\n` },
+    { name: 'firehose', text: firehose(payload) },
+    { name: 'firehose-payload', text: payload, wrap: firehose },
+  ];
 }
 
 function seedsOf(target: Target): Seed[] {
   switch (target) {
-    case 'records':
-      return filesUnder(join(ROOT, 'samples')).filter((path) => !path.endsWith('.md') && !path.endsWith('.txt')).map((path) => ({ name: path, text: plain(path).toString('utf8'), gzip: path.endsWith('.gz') }));
+    case 'records': {
+      const samples = filesUnder(join(ROOT, 'samples')).filter((path) => !path.endsWith('.md') && !path.endsWith('.txt')).map((path) => ({ name: path, text: plain(path).toString('utf8'), gzip: path.endsWith('.gz') }));
+      return [...samples, ...embeddedSeeds(samples)];
+    }
     case 'rules':
       return filesUnder(DEFAULT_RULES_DIR).filter((path) => path.endsWith('.yml') && !path.endsWith('.tests.yml')).slice(0, 40).map((path) => ({ name: path, text: readFileSync(path, 'utf8') }));
     case 'feeds':
@@ -221,7 +246,8 @@ async function fuzz(target: Target, seed: number, ms: number, workdir: string): 
   let iterations = 0;
   while (Date.now() < deadline) {
     const base = seeds[Math.floor(next() * seeds.length)] as Seed;
-    const text = mutate(base.text, next);
+    const mutated = mutate(base.text, next);
+    const text = base.wrap === undefined ? mutated : base.wrap(mutated);
     const input = base.gzip === true && next() < 0.5 ? gzipSync(text) : Buffer.from(text, 'utf8');
     writeFileSync(current, input);
     try {

@@ -47,6 +47,6 @@ export class JsonDispatcher {
       }
     }
     ctx.reportError(located('TH_INPUT_FORMAT', `this JSON value (${describeValue(value)}) is not a log format trailhound reads: CloudTrail records ` +
-        '(S3 files, JSON lines, EventBridge, CloudWatch Logs, lookup-events), GuardDuty findings, VPC Flow Logs.', location));
+        '(S3 files, JSON lines, EventBridge, CloudWatch Logs payloads and subscriptions, Firehose records, lookup-events), GuardDuty findings, VPC Flow Logs.', location));
   }
 }
