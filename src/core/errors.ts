@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   TH_RULE_TEST: 'A rule test case is malformed or its expectation failed.',
   TH_RULE_REGEX_UNSAFE: 'A regular expression in a rule could backtrack catastrophically and no linear-time engine can run it.',
   TH_RULE_LIMIT: 'A rule, filter, tests or vars file exceeds a size, nesting or YAML alias limit.',
+  TH_RULE_ATTACK: 'An ATT&CK tag names a technique id that is unknown, revoked or deprecated.',
+  TH_RULE_SUSPECT: 'A rule is valid Sigma but likely does not mean what it says (`|base64offset` without `|contains`).',
   // Configuration and arguments (exit code 2)
   TH_CONFIG: 'A configuration file or command-line argument is invalid.',
   TH_VARS: 'The --vars file is invalid.',

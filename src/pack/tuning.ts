@@ -293,7 +293,7 @@ function tuneCorrelation(document: RawSigmaDocument, override: RuleOverride, cha
   const tuned = override.correlation ?? {};
   if (tuned.timespan !== undefined) {
     section = withEntry(section, 'timespan', tuned.timespan, override.position);
-    changes.push(`timespan: ${String(plain['timespan'])} -> ${scalarText(tuned.timespan) ?? ''}`);
+    if (String(plain['timespan']) !== scalarText(tuned.timespan)) changes.push(`timespan: ${String(plain['timespan'])} -> ${scalarText(tuned.timespan) ?? ''}`);
   }
   if (tuned.condition !== undefined) {
     const old = mapEntry(section, 'condition');
@@ -313,7 +313,8 @@ function tuneCorrelation(document: RawSigmaDocument, override: RuleOverride, cha
   let top = withEntry(tree, 'correlation', section, sectionEntry.keyPosition);
   if (override.level !== undefined) {
     top = withEntry(top, 'level', { kind: 'scalar', value: override.level, position: override.position }, override.position);
-    changes.push(`level: ${documentText(document, 'level') ?? 'medium'} -> ${override.level}`);
+    const before = documentText(document, 'level') ?? 'medium';
+    if (before !== override.level) changes.push(`level: ${before} -> ${override.level}`);
   }
   return { ...document, tree: top };
 }
@@ -368,7 +369,7 @@ export function applyTuning(tuning: Tuning, rules: readonly CompiledDetectionRul
         disabled.push({ name: keyOf(rule), id: rule.id, reason: override.reason ?? '', ...(override.owner === undefined ? {} : { owner: override.owner }), ...(override.expires === undefined ? {} : { expires: override.expires }), location: where });
         continue;
       }
-      if (override.level !== undefined) {
+      if (override.level !== undefined && override.level !== rule.level) {
         const applied = [`level: ${rule.level} -> ${override.level}`];
         changes.set(keyOf(rule), applied);
         tunedRules.set(rule.id, { ...rule, level: override.level, tuning: applied });
@@ -385,7 +386,7 @@ export function applyTuning(tuning: Tuning, rules: readonly CompiledDetectionRul
     }
     const applied: string[] = [];
     tunedCorrelations.set(document, tuneCorrelation(document, override, applied));
-    changes.set(name, applied);
+    if (applied.length > 0) changes.set(name, applied);
   }
 
   // Correlations that reference a disabled rule (directly or through another correlation)

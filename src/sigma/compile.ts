@@ -9,7 +9,10 @@
  * - a list of mappings: OR of the mappings;
  * - a list of plain values (or one plain value): keywords, OR-linked.
  *
- * `condition` is a string or a list of strings (ORed). The Sigma 1.0 aggregation (`| count()`,
+ * `condition` is a string or a list of strings (ORed). `N of X` (N >= 2) holds when at least N
+ * of the identifiers X names match; its promises are those of `1 of X` (at least one of them
+ * holds, so only what every one of them promises is promised), which is sound and no weaker
+ * than a choice among N of them would allow in general. The Sigma 1.0 aggregation (`| count()`,
  * `| near`) and the 1.0 `timeframe` key are rejected with TH_RULE_DEPRECATED_AGGREGATION.
  */
 import { located } from '../core/errors.ts';
@@ -75,6 +78,30 @@ function anyOf(parts: readonly Compiled[]): Compiled {
     substrings: substringsAny(parts.map((p) => p.substrings)),
     cidrs: cidrsAny(parts.map((p) => p.cidrs)),
   };
+}
+
+/**
+ * At least `count` of the parts (2 <= count <= parts.length): the tests run in order and stop as
+ * soon as `count` held or too few remain; a counter on the stack, nothing allocated per record.
+ * Its promises are anyOf's: every match satisfies at least one part.
+ */
+function atLeastOf(count: number, parts: readonly Compiled[]): Compiled {
+  const tests = parts.map((p) => p.test);
+  const total = tests.length;
+  const test: RecordPredicate = (record) => {
+    let held = 0;
+    for (let i = 0; i < total; i++) {
+      if ((tests[i] as RecordPredicate)(record)) {
+        held++;
+        if (held >= count) return true;
+      } else if (total - i - 1 + held < count) {
+        return false;
+      }
+    }
+    return false;
+  };
+  const { constraint, substrings, cidrs } = anyOf(parts);
+  return { test, constraint, substrings, cidrs };
 }
 
 function compileSearchIdentifier(name: string, node: SigmaNode, ctx: ItemContext): Compiled | undefined {
@@ -263,6 +290,14 @@ export function compileDetectionSection(section: SigmaNode | Readonly<Record<str
         const parts = names.map((name) => identifiers.get(name));
         if (parts.some((part) => part === undefined)) return undefined;
         const compiled = parts as Compiled[];
+        if (ast.quantifier === 'count') {
+          const count = ast.count ?? 1;
+          if (count > compiled.length) {
+            errors.push(located('TH_RULE_CONDITION', `'${count} of ${ast.pattern}' can never hold: ${ast.pattern === 'them' ? "'them'" : `the pattern '${ast.pattern}'`} names ${compiled.length} search identifier${compiled.length === 1 ? '' : 's'} (${names.join(', ')}); lower the count or use 'all of'`, formatPosition(positionWithin(conditionNode, ast.offset))));
+            return undefined;
+          }
+          return count === compiled.length ? allOf(compiled) : atLeastOf(count, compiled);
+        }
         return ast.quantifier === 'all' ? allOf(compiled) : anyOf(compiled);
       }
       case 'not': {

@@ -2,15 +2,16 @@
  * The condition language: tokenizer and recursive-descent parser to an AST.
  *
  * Precedence, least to most binding (sigma-rules-specification.md, "Condition"):
- * `or` < `and` < `not` < `1 of` / `all of` < brackets. Operators are case-insensitive.
- * `1 of X` / `all of X` take a search identifier pattern (`*` matches any run of characters)
- * or `them`. A `|` starts a Sigma 1.0 aggregation (`| count() by x > 5`, `| near ...`),
+ * `or` < `and` < `not` < `N of` / `all of` < brackets. Operators are case-insensitive.
+ * `N of X` (N a positive integer: at least N of the matching identifiers) / `all of X` take a
+ * search identifier pattern (`*` matches any run of characters) or `them`. A `|` starts a Sigma 1.0 aggregation (`| count() by x > 5`, `| near ...`),
  * which Sigma 2 replaced with correlation rules: it is reported, never half-evaluated.
  */
 
 export type ConditionNode =
   | { readonly kind: 'identifier'; readonly name: string; readonly offset: number }
-  | { readonly kind: 'of'; readonly quantifier: 'one' | 'all'; readonly pattern: string; readonly offset: number }
+  /** `quantifier: 'one'` is `1 of`, `'all'` is `all of`, `'count'` is `N of` with N >= 2 (`count`: N). */
+  | { readonly kind: 'of'; readonly quantifier: 'one' | 'all' | 'count'; readonly count?: number; readonly pattern: string; readonly offset: number }
   | { readonly kind: 'not'; readonly operand: ConditionNode }
   | { readonly kind: 'and' | 'or'; readonly operands: readonly ConditionNode[] };
 
@@ -125,20 +126,23 @@ class Parser {
     if (token.kind === 'end') throw new ConditionSyntaxError('the condition ends where a search identifier was expected', token.offset);
     const lower = token.text.toLowerCase();
     if (this.isWord(this.peek(), 'of')) {
-      if (lower === '1' || lower === 'all') {
+      const count = /^[0-9]+$/.test(lower) ? Number(lower) : undefined;
+      if (lower === 'all' || (count !== undefined && count >= 1 && Number.isSafeInteger(count))) {
         this.next();
         const target = this.next();
         if (target.kind !== 'word' || (RESERVED.has(target.text.toLowerCase()) && target.text.toLowerCase() !== 'them')) {
           throw new ConditionSyntaxError(`'${token.text} of' must be followed by a search identifier pattern or 'them'`, target.offset);
         }
         const pattern = target.text.toLowerCase() === 'them' ? 'them' : target.text;
-        return { kind: 'of', quantifier: lower === 'all' ? 'all' : 'one', pattern, offset: token.offset };
+        if (lower === 'all') return { kind: 'of', quantifier: 'all', pattern, offset: token.offset };
+        if (count === 1) return { kind: 'of', quantifier: 'one', pattern, offset: token.offset };
+        return { kind: 'of', quantifier: 'count', count, pattern, offset: token.offset };
       }
-      throw new ConditionSyntaxError(`'${token.text} of' is not Sigma: only '1 of' and 'all of' exist`, token.offset);
+      throw new ConditionSyntaxError(`'${token.text} of' is not Sigma: write 'N of' with N a positive whole number, or 'all of'`, token.offset);
     }
     if (RESERVED.has(lower)) throw new ConditionSyntaxError(`unexpected '${token.text}': expected a search identifier`, token.offset);
     if (token.text.includes('*')) {
-      throw new ConditionSyntaxError(`the pattern '${token.text}' needs '1 of' or 'all of' in front of it`, token.offset);
+      throw new ConditionSyntaxError(`the pattern '${token.text}' needs '1 of', 'N of' or 'all of' in front of it`, token.offset);
     }
     return { kind: 'identifier', name: token.text, offset: token.offset };
   }

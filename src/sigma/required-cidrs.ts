@@ -19,7 +19,7 @@
  *   constrain the same field, the list admitting fewer IPv4 addresses is kept (then the shorter
  *   list): not an intersection, as the field may hold an array whose elements satisfy
  *   different conjuncts.
- * - OR (a list of maps, `1 of`, `or`, a list of conditions): only fields constrained in every
+ * - OR (a list of maps, `1 of` and `N of`, `or`, a list of conditions): only fields constrained in every
  *   branch, with the union of their networks.
  * - `not` constrains nothing.
  * (AND and OR are the shared combinations of src/sigma/field-constraints.ts.)

@@ -43,7 +43,7 @@
  * - AND (a map, `|all`, `all of`, `and`): every conjunct's constraints hold; when several
  *   constrain the same field, the list whose shortest literal is longest is kept (not an
  *   intersection: the field may hold an array whose elements satisfy different conjuncts).
- * - OR (a list of maps, `1 of`, `or`, a list of conditions): only fields constrained in every
+ * - OR (a list of maps, `1 of` and `N of`, `or`, a list of conditions): only fields constrained in every
  *   branch, with the literal lists concatenated.
  * - `not` constrains nothing.
  * (AND and OR are the shared combinations of src/sigma/field-constraints.ts.)

@@ -11,8 +11,8 @@
  * - `field|all: [...]` and a map of fields (AND), `all of`, `and`: every conjunct's constraints
  *   hold; when several constrain the same field, the smallest set is kept. Intersecting would be
  *   wrong for a field that holds an array (`tags: a` and `tags: b` both match `tags: [a, b]`).
- * - A list of maps, a value list, `1 of`, `or`, a list of conditions: only fields constrained
- *   in every branch, with the union of their sets.
+ * - A list of maps, a value list, `1 of`, `N of` (at least one of its identifiers holds), `or`,
+ *   a list of conditions: only fields constrained in every branch, with the union of their sets.
  * - `not` constrains nothing.
  * (AND and OR are the shared combinations of src/sigma/field-constraints.ts.)
  */

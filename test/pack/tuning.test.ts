@@ -226,3 +226,27 @@ test('scan --tuning: a bad tuning file exits 2 with the located error', async ()
   assert.equal(result.code, 2);
   assert.match(result.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:12: TH_TUNING`));
 });
+
+test('rules list --tuning shows the effective level, window and threshold, and which rules are off and why', async () => {
+  const file = await tuningFile('rules:\n  test-describe-burst:\n    correlation: { timespan: 1h, condition: { gte: 5 } }\n    level: low\n  test-keypair:\n    disabled: true\n    reason: pipeline keys\n    owner: sec@example.com\n    expires: 2999-01-01\n');
+  const result = await runCli(['rules', 'list', rulesDir, '--tuning', file, '--format', 'jsonl']);
+  assert.equal(result.code, 0, result.stderr);
+  const rows = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const burst = rows.find((row) => row['name'] === 'test-describe-burst');
+  assert.deepEqual(burst?.['correlation'], { timespan: '1h', condition: 'gte 5', group_by: ['userIdentity.arn'] });
+  assert.deepEqual(burst?.['tuning'], ['timespan: 10m -> 1h', 'condition: gte 4 -> gte 5'], 'a level equal to the rule\'s is not a change');
+  assert.deepEqual(rows.find((row) => row['name'] === 'test-keypair'), { id: '0b7d6c1e-31a4-4c55-9a0e-6a1d2c3b4e03', name: 'test-keypair', enabled: false, reason: 'pipeline keys', owner: 'sec@example.com', expires: '2999-01-01' });
+  const table = await runCli(['rules', 'list', rulesDir, '--tuning', file]);
+  assert.match(table.stdout, /test-keypair\s+off\s+disabled: pipeline keys \(sec@example.com\) until 2999-01-01/);
+  assert.match(table.stdout, /test-describe-burst\s+low\s+1h gte 5/);
+});
+
+test('rules test --tuning runs the tests against the tuned rules and skips the disabled ones', async () => {
+  await writeFile(join(rulesDir, 'test-keypair.tests.yml'), `- description: a key pair\n  expect: match\n  event: ${record(50, 'CreateKeyPair', 0)}\n`);
+  const file = await tuningFile('rules:\n  test-keypair:\n    disabled: true\n    reason: pipeline keys\n');
+  const plain = await runCli(['rules', 'test', rulesDir]);
+  assert.match(plain.stdout, /ok {4}test-keypair: a key pair/);
+  const tuned = await runCli(['rules', 'test', rulesDir, '--tuning', file]);
+  assert.doesNotMatch(tuned.stdout, /test-keypair: a key pair/);
+  assert.match(tuned.stderr, /skip {2}test-keypair: disabled by the tuning file \(pipeline keys\)/);
+});

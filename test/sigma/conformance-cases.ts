@@ -866,6 +866,49 @@ export const SECTIONS: Record<string, ConformanceCase[]> = {
       noMatch: [{ f: 'a', h: 'c' }],
     },
     {
+      name: '2 of a pattern: at least two of the matching identifiers',
+      detection: r`
+        selection_a:
+          f: a
+        selection_b:
+          g: b
+        selection_c:
+          h: c
+        other:
+          i: d
+        condition: 2 of selection_*`,
+      match: [{ f: 'a', g: 'b' }, { g: 'b', h: 'c' }, { f: 'a', h: 'c' }, { f: 'a', g: 'b', h: 'c' }],
+      noMatch: [{ f: 'a' }, { h: 'c', i: 'd' }, {}],
+    },
+    {
+      name: 'N of them counts every identifier but those starting with _',
+      detection: r`
+        a:
+          f: a
+        b:
+          g: b
+        c:
+          h: c
+        _helper:
+          i: d
+        condition: 3 of them`,
+      match: [{ f: 'a', g: 'b', h: 'c' }],
+      noMatch: [{ f: 'a', g: 'b', i: 'd' }, { f: 'a', g: 'b' }],
+    },
+    {
+      name: 'N of binds tighter than and/not, and N equal to the count is all of',
+      detection: r`
+        sel1:
+          f: a
+        sel2:
+          g: b
+        gate:
+          h: c
+        condition: gate and not 2 of sel*`,
+      match: [{ h: 'c' }, { h: 'c', f: 'a' }],
+      noMatch: [{ h: 'c', f: 'a', g: 'b' }, { f: 'a' }],
+    },
+    {
       name: '1 of them leaves out identifiers starting with _',
       detection: r`
         a:

@@ -186,10 +186,20 @@ const CASES: ErrorCase[] = [
       other:
         g: y
       condition: sel other`, code: 'TH_RULE_CONDITION', at: 'sel other', shift: 4, says: ["'other'"] },
-  { name: "'2 of' is not Sigma", detection: r`
+  { name: "'0 of' is not Sigma", detection: r`
       sel1:
         f: x
-      condition: 2 of sel*`, code: 'TH_RULE_CONDITION', at: '2 of', says: ["'2 of'", "'1 of'"] },
+      condition: 0 of sel*`, code: 'TH_RULE_CONDITION', at: '0 of', says: ["'0 of'", "'N of'"] },
+  { name: "'two of' is not Sigma", detection: r`
+      sel1:
+        f: x
+      condition: two of sel*`, code: 'TH_RULE_CONDITION', at: 'two of', says: ["'two of'", "'all of'"] },
+  { name: "'N of' with more than the pattern names can never hold", detection: r`
+      sel1:
+        f: x
+      sel2:
+        g: y
+      condition: 3 of sel*`, code: 'TH_RULE_CONDITION', at: '3 of', says: ["'3 of sel*'", '2 search identifiers', 'sel1, sel2'] },
   { name: 'a dangling operator', detection: r`
       sel:
         f: x

@@ -49,7 +49,7 @@ function randomDetection(shape: RandomRuleShape): string {
   };
   const expression = (depth: number): string => {
     const roll = next();
-    if (depth > 2 || roll < 0.32) return pick(['s0', 's1', 's2', '1 of s*', 'all of them']);
+    if (depth > 2 || roll < 0.32) return pick(['s0', 's1', 's2', '1 of s*', 'all of them', '2 of s*', '2 of them', '3 of s*']);
     if (roll < 0.45) return `not ${expression(depth + 1)}`;
     if (roll < 0.75) return `(${expression(depth + 1)} and ${expression(depth + 1)})`;
     return `(${expression(depth + 1)} or ${expression(depth + 1)})`;

@@ -89,7 +89,7 @@ describe('condition grammar', () => {
       case 'identifier':
         return node.name;
       case 'of':
-        return `${node.quantifier}(${node.pattern})`;
+        return node.quantifier === 'count' ? `${node.count ?? '?'}(${node.pattern})` : `${node.quantifier}(${node.pattern})`;
       case 'not':
         return `!${show(node.operand)}`;
       default:
@@ -109,6 +109,8 @@ describe('condition grammar', () => {
     assert.equal(parse('not (a and b)'), '!and(a,b)');
     assert.equal(parse('a and not 1 of filter*'), 'and(a,!one(filter*))');
     assert.equal(parse('all of them or x'), 'or(all(them),x)');
+    assert.equal(parse('2 of sel* and not 3 of them'), 'and(2(sel*),!3(them))');
+    assert.equal(parse('1 OF x*'), 'one(x*)');
     assert.equal(parse('((a))'), 'a');
     assert.equal(parse('a or b or c and d and e'), 'or(a,b,and(c,d,e))');
     assert.equal(parse('A AND NOT B'), 'and(A,!B)');
@@ -125,7 +127,7 @@ describe('condition grammar', () => {
     assert.equal(aggregation.kind, 'aggregation');
     assert.equal(aggregation.aggregation, 'count() by x > 5');
     assert.equal(aggregation.offset, 4);
-    for (const bad of ['', 'a b', 'and a', 'a and', '1 of', 'all of and', '3 of x*', 'them', 'not', ')', 'x*']) {
+    for (const bad of ['', 'a b', 'and a', 'a and', '1 of', 'all of and', '0 of x*', 'three of x*', '2 of', 'them', 'not', ')', 'x*']) {
       assert.equal(parseCondition(bad).ok, false, bad);
     }
   });
