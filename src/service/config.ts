@@ -63,7 +63,13 @@ export interface StdoutSinkConfig extends SinkBase {
 export interface FileSinkConfig extends SinkBase {
   type: 'file';
   path: string;
+  /** `format:` what each line is: the alert JSON (`jsonl`, default) or its OCSF 1.7.0 Detection Finding (`ocsf`, docs/ocsf.md). Absent means jsonl. */
+  format?: FileSinkFormat;
 }
+
+/** The line formats of a file sink (`format:`). */
+export const FILE_SINK_FORMATS = ['jsonl', 'ocsf'] as const;
+export type FileSinkFormat = (typeof FILE_SINK_FORMATS)[number];
 
 export interface HttpSinkConfig extends SinkBase {
   type: 'webhook' | 'slack';
@@ -198,7 +204,7 @@ function readSinks(reader: ConfigReader, node: YamlNode | null, base: string, st
   const sinks: SinkConfig[] = [];
   const names = new Set<string>();
   for (const item of items ?? []) {
-    const entries = reader.mapping(item, 'a sink', ['type', 'name', 'min_level', 'path', 'url', 'headers', 'max_attempts', 'timeout', 'dead_letter']);
+    const entries = reader.mapping(item, 'a sink', ['type', 'name', 'min_level', 'path', 'format', 'url', 'headers', 'max_attempts', 'timeout', 'dead_letter']);
     if (entries === undefined) continue;
     const location = reader.locate(item);
     const type = entries.has('type') ? reader.string(entries.get('type'), 'sink type') : undefined;
@@ -213,17 +219,19 @@ function readSinks(reader: ConfigReader, node: YamlNode | null, base: string, st
     };
     const common = (name: string): { name: string; location: string; minLevel?: SigmaLevel } => ({ name: uniqueName(given ?? name, names), location, ...(minLevel === undefined ? {} : { minLevel }) });
     if (type === 'stdout') {
-      forbid(['path', 'url', 'headers', 'max_attempts', 'timeout', 'dead_letter']);
+      forbid(['path', 'format', 'url', 'headers', 'max_attempts', 'timeout', 'dead_letter']);
       sinks.push({ type: 'stdout', ...common('stdout') });
     } else if (type === 'file') {
       forbid(['url', 'headers', 'max_attempts', 'timeout', 'dead_letter']);
       const path = entries.has('path') ? reader.string(entries.get('path'), 'path') : undefined;
       if (!entries.has('path')) reader.error(item, 'a file sink needs path');
-      if (path === undefined) continue;
+      const format = entries.has('format') ? reader.string(entries.get('format'), 'format') : 'jsonl';
+      if (format !== undefined && !(FILE_SINK_FORMATS as readonly string[]).includes(format)) reader.error(entries.get('format'), `format must be one of ${FILE_SINK_FORMATS.join(', ')}`);
+      if (path === undefined || format === undefined) continue;
       const full = resolve(base, path);
-      sinks.push({ type: 'file', ...common(`file:${full}`), path: full });
+      sinks.push({ type: 'file', ...common(`file:${full}`), path: full, format: format as FileSinkFormat });
     } else if (type === 'webhook' || type === 'slack') {
-      forbid(['path']);
+      forbid(['path', 'format']);
       if (type === 'slack') forbid(['headers']);
       const url = entries.has('url') ? reader.string(entries.get('url'), 'url') : undefined;
       if (!entries.has('url')) reader.error(item, `a ${type} sink needs url`);

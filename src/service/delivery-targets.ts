@@ -10,6 +10,7 @@ import type { LocatedError } from '../core/errors.ts';
 import { FileSink } from '../sinks/file.ts';
 import type { FilePosition } from '../sinks/jsonl-file.ts';
 import { JsonLinesSink } from '../sinks/jsonl.ts';
+import { OcsfSink } from '../sinks/ocsf/ocsf-sink.ts';
 import type { AlertSink } from '../sinks/sink.ts';
 import { SlackSink } from '../sinks/slack.ts';
 import { redactSecrets, redactSecretsInText, WebhookSink } from '../sinks/webhook.ts';
@@ -81,7 +82,8 @@ function sinkOf(config: SinkConfig, hooks: TargetHooks): AlertSink {
     case 'stdout':
       return new JsonLinesSink(hooks.stdout ?? process.stdout, { flushEachDelivery: true, endOnClose: false });
     case 'file':
-      return new FileSink(config.path);
+      // `format: ocsf`: the same exactly-once file, one Detection Finding per line.
+      return config.format === 'ocsf' ? new OcsfSink(new FileSink(config.path)) : new FileSink(config.path);
     case 'webhook':
     case 'slack': {
       const options = {

@@ -16,14 +16,18 @@ export interface FilePosition {
   id: string;
 }
 
-/** The `id` of each complete JSON line; lines that are not alerts are ignored. */
+/**
+ * The alert id of each complete JSON line: `id` of an alert, `metadata.uid` of an OCSF finding
+ * (sinks/ocsf); lines that are neither are ignored.
+ */
 function alertIds(text: string): Set<string> {
   const ids = new Set<string>();
   for (const line of text.split('\n')) {
     if (line === '') continue;
     try {
-      const value = JSON.parse(line) as { id?: unknown };
+      const value = JSON.parse(line) as { id?: unknown; metadata?: { uid?: unknown } | null };
       if (typeof value.id === 'string') ids.add(value.id);
+      else if (typeof value.metadata?.uid === 'string') ids.add(value.metadata.uid);
     } catch {
       // Not ours, or damaged by hand: nothing to reconcile.
     }

@@ -1,6 +1,6 @@
 /**
  * The one contract every sink implements (as Vector writes one for all its sinks): stdout
- * (jsonl, table), the JSONL file, the webhook and Slack; the alert store (planned) joins them.
+ * (jsonl, table, ocsf), the JSONL and OCSF files, the webhook and Slack; the alert store (planned) joins them.
  * The CLI hands a sink each alert as it is raised; the service's outbox hands it the stored
  * alerts in order, in batches of at most `batchSize`, and records how far it got.
  *
