@@ -4,6 +4,7 @@ import { rulesCommand } from './rules.ts';
 import { intelCommand } from './intel.ts';
 import { watchCommand } from './watch.ts';
 import { configCommand } from './config.ts';
+import { tokensCommand } from './tokens.ts';
 import { EXIT } from './exit-codes.ts';
 
 /** Runs the CLI with the given arguments (without `node` and the script) and returns the exit code. */
@@ -21,7 +22,8 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(rulesCommand(setExitCode))
     .addCommand(intelCommand(setExitCode))
     .addCommand(watchCommand(setExitCode))
-    .addCommand(configCommand(setExitCode));
+    .addCommand(configCommand(setExitCode))
+    .addCommand(tokensCommand(setExitCode));
   for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });

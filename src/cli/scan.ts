@@ -20,6 +20,8 @@ import { parseTimeArgument } from './time-argument.ts';
 import { formatSummary, progressLine } from './summary.ts';
 import { addCtiOptions, prepareCti, type CtiFlags } from './scan-cti.ts';
 import { parseMaxAge } from './intel-feeds.ts';
+import { ScanStore } from './scan-store.ts';
+import { prepareScanSinks, SINK_OPTION_HELP, type SinkFlags } from './scan-sinks.ts';
 import { defaultWorkers } from '../scan/scan.ts';
 import type { MatcherRecipe } from '../scan/worker-recipe.ts';
 import type { SourceOptions } from '../sources/index.ts';
@@ -28,7 +30,7 @@ import { DEFAULT_MAX_DECOMPRESSED_BYTES } from '../formats/open-unit.ts';
 import { readBaselineFile, writeBaselineFile } from '../store/baseline-file.ts';
 import type { BaselineFileData } from '../engine/correlation/baseline.ts';
 
-interface ScanFlags extends CtiFlags {
+interface ScanFlags extends CtiFlags, SinkFlags {
   rules: string[];
   defaultRules: boolean;
   vars?: string;
@@ -54,6 +56,7 @@ interface ScanFlags extends CtiFlags {
   rawPrefilter: boolean;
   maxDecompressed?: string;
   followSymlinks: boolean;
+  store?: string;
 }
 
 const SIZE_UNITS: Readonly<Record<string, number>> = {
@@ -97,6 +100,7 @@ export function scanCommand(setExitCode: (code: number) => void): Command {
     .option('--until <time>', 'only events at or before: RFC 3339, a date, or relative')
     .addOption(new Option('-f, --format <format>', 'output format (default: table on a terminal, jsonl otherwise)').choices([...OUTPUT_FORMATS]))
     .option('-o, --output <file>', 'write alerts to a file instead of stdout')
+    .option('--sink <spec>', SINK_OPTION_HELP, collect, []) // --sink (scan-sinks.ts)
     .addOption(new Option('--fail-on <level>', 'exit 1 when an alert at or above this level is raised').choices([...SIGMA_LEVELS]))
     .option('--no-events', 'leave the raw records out of the alerts')
     .option('--flow-format <format>', 'VPC Flow Logs format string for records without a header line')
@@ -105,6 +109,7 @@ export function scanCommand(setExitCode: (code: number) => void): Command {
     .addOption(new Option('--no-raw-prefilter', 'parse every CloudTrail record, even those no rule can match').hideHelp())
     .option('--max-decompressed <size>', `stop a gzip input that decompresses to more than this (a gzip bomb): 512MiB, 4GiB, unlimited (default ${DEFAULT_MAX_DECOMPRESSED_BYTES / 1024 ** 3}GiB)`)
     .option('--follow-symlinks', 'follow symbolic links out of a scanned folder (by default a link leaving the folder is not followed, TH_INPUT_SPECIAL)', false)
+    .option('--store <file>', 'also put every alert into this alert store (SQLite FILE.db, created when missing; docs/store.md): once per id, a re-scan updates hits and last_seen')
     .option('-q, --quiet', 'no progress, warnings or summary on stderr (errors still shown)', false)
     .action(async (paths: string[], flags: ScanFlags) => {
       setExitCode(await runScan(paths, flags));
@@ -196,6 +201,12 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     diagnostics.warn(`${rule.position.file}: rule ${rule.name ?? rule.id} has logsource ${JSON.stringify(rule.logsource)}, which no AWS input provides; it will never match`);
   }
 
+  // --store (scan-store.ts): alerts also go into the alert store; one that cannot be opened is exit 2.
+  const scanStore = flags.store === undefined ? undefined : await ScanStore.open(flags.store, diagnostics);
+  if (flags.store !== undefined && scanStore === undefined) return EXIT.RULE_OR_CONFIG_ERROR;
+  // --sink (scan-sinks.ts): webhook, Slack, file and OCSF file sinks beside stdout; a bad spec is exit 2.
+  const extraSinks = await prepareScanSinks(flags, diagnostics);
+  if (extraSinks === undefined) return EXIT.RULE_OR_CONFIG_ERROR;
   const output: Writable = flags.output === undefined ? process.stdout : createWriteStream(flags.output);
   const format: OutputFormat = flags.format ?? (flags.output === undefined && process.stdout.isTTY ? 'table' : 'jsonl');
   const sink = createSink(format, output, { colour: output === process.stdout && process.stdout.isTTY === true });
@@ -236,9 +247,11 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     sourceOptions,
     onAlert: (alert) => {
       if (flags.failOn !== undefined && levelAtLeast(alert.rule.level, flags.failOn)) failOnReached = true;
+      scanStore?.add(alert); // --store (scan-store.ts)
       // Alerts and the progress line share the terminal: clear the line before an alert lands on it.
       if (alertsOnTerminal) diagnostics.clearProgress();
-      return sink.deliver([sinkAlertReporting(alert, onLimit)]).then(() => undefined);
+      const item = sinkAlertReporting(alert, onLimit);
+      return Promise.all([sink.deliver([item]), extraSinks.offer(item)]).then(() => undefined); // --sink (scan-sinks.ts)
     },
     onError: (error) => diagnostics.error(error),
     onProgress: (running) => {
@@ -253,6 +266,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   // `No alerts.` on stdout, then the warnings and the summary on stderr.
   diagnostics.stopProgress();
   await sink.close();
+  const sinkDelivery = await extraSinks.close(); // --sink (scan-sinks.ts): waits for the queued deliveries
   for (const warning of detector.correlationWarnings()) diagnostics.warn(warning);
   const suppressed = detector.suppressedCounts();
   if (suppressed.size > 0) {
@@ -272,9 +286,11 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     }
   }
   diagnostics.info(formatSummary(summary, ruleSet.rules.length, { truncatedRecords }));
+  if (scanStore !== undefined && !(await scanStore.finish(detector.suppressedCounts()))) return EXIT.RULE_OR_CONFIG_ERROR; // --store (scan-store.ts)
   return combineExitCodes({
     ruleErrors: ruleSet.errors.length > 0 || cti.errors > 0,
-    inputErrors: summary.inputErrors > 0 || truncatedRecords > 0,
+    // --sink (scan-sinks.ts): alerts that did not reach a sink exit 3, as input errors do.
+    inputErrors: summary.inputErrors > 0 || truncatedRecords > 0 || sinkDelivery.failed > 0,
     failOnReached,
   });
 }

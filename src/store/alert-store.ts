@@ -50,7 +50,7 @@ export interface StoredAlert extends Alert {
 
 /** The list's filters (the UI's URL and the API's query parameters use the same names). */
 export interface AlertFilter {
-  /** Default (undefined): open and acknowledged. */
+  /** Default (undefined): open and acknowledged. An empty list: every status (so for every list field: empty means no restriction). */
   status?: readonly TriageStatus[];
   level?: readonly SigmaLevel[];
   /** Rule names or ids. */

@@ -14,6 +14,7 @@ import type { Alert } from '../core/alert.ts';
 import { located, TrailhoundError } from '../core/errors.ts';
 import type { LocatedError } from '../core/errors.ts';
 import { alertJson } from '../engine/alerts/build.ts';
+import { AlertRowWriter } from './alert-rows.ts';
 import { migrate } from './schema.ts';
 import { StateLock } from './state-lock.ts';
 import { checkOpenedState, checkStateFile, isCorruptionError, moveAside, syncDirectory } from './state-integrity.ts';
@@ -37,7 +38,7 @@ export interface StateReset {
 }
 
 /** The connection settings: WAL (readers never block the writer), every commit synced to disk. */
-function connect(file: string, mustExist: boolean): Database.Database {
+export function connect(file: string, mustExist: boolean): Database.Database {
   const db = new Database(file, { fileMustExist: mustExist });
   try {
     db.pragma('journal_mode = WAL');
@@ -55,7 +56,7 @@ function connect(file: string, mustExist: boolean): Database.Database {
  * a crash while creating it leaves no empty or half-made file under the real name (an empty
  * state file is always damage).
  */
-function createState(file: string, directory: string): void {
+export function createState(file: string, directory: string): void {
   const temp = `${file}.new`;
   for (const leftover of [temp, `${temp}-wal`, `${temp}-shm`]) rmSync(leftover, { force: true });
   const db = connect(temp, false);
@@ -125,20 +126,6 @@ export interface SinkCursor {
   fileId: string | undefined;
 }
 
-/** True when the alert's GuardDuty finding version is newer than the stored alert's. */
-function newerFinding(alert: Alert, storedBody: string): boolean {
-  let stored: Alert['guardduty'];
-  try {
-    stored = (JSON.parse(storedBody) as Alert).guardduty;
-  } catch {
-    return true;
-  }
-  const next = alert.guardduty;
-  if (stored === undefined || next === undefined) return true;
-  if (next.count !== stored.count) return next.count > stored.count;
-  return (next.updated_at ?? '') > (stored.updated_at ?? '');
-}
-
 export class StateStore {
   readonly directory: string;
   private readonly db: Database.Database;
@@ -146,6 +133,7 @@ export class StateStore {
   /** Set when this open moved a damaged state aside and started afresh (resetState). */
   readonly reset: StateReset | undefined;
   private closed = false;
+  private writer: AlertRowWriter | undefined;
 
   private constructor(directory: string, db: Database.Database, lock: StateLock, reset: StateReset | undefined) {
     this.directory = directory;
@@ -211,19 +199,24 @@ export class StateStore {
     return failing === undefined ? undefined : { status: 'failing', attempts: failing.attempts };
   }
 
-  /** Commits one processed object: its mark, its new alerts and the engine state, atomically. Returns the ids of the alerts that were new. */
+  /**
+   * Commits one processed object: its mark, its alerts and the engine state, atomically.
+   * Returns the ids of the alerts queued for delivery: the new ones, and the known GuardDuty
+   * findings this object brought a newer version of (alert-rows.ts). An alert already stored
+   * is seen again (hits, last_seen, detection fields), never stored twice, and keeps its triage state.
+   */
   commitObject(commit: ObjectCommit): string[] {
     const now = Date.now();
+    const nowIso = new Date(now).toISOString();
     const upsertObject = this.db.prepare(
       `INSERT INTO objects (uri, version, status, attempts, records, alerts, errors, last_error, updated_at)
        VALUES (@uri, @version, 'processed', 0, @records, @alerts, @errors, NULL, @now)
        ON CONFLICT (uri, version) DO UPDATE SET status = 'processed', records = excluded.records, alerts = excluded.alerts, errors = excluded.errors, last_error = NULL, updated_at = excluded.updated_at`,
     );
     const clearFailing = this.db.prepare("DELETE FROM objects WHERE uri = ? AND status = 'failing' AND version <> ?");
-    const insertAlert = this.db.prepare('INSERT OR IGNORE INTO alerts (id, rule_id, level, time, object, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const saveState = this.db.prepare('INSERT INTO engine_state (name, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at');
-    const existing = this.db.prepare('SELECT body FROM alerts WHERE id = ?');
-    const remove = this.db.prepare('DELETE FROM alerts WHERE id = ?');
+    this.writer ??= new AlertRowWriter(this.db);
+    const writer = this.writer;
     // Serialised before the transaction: a record too deep for JSON.stringify is truncated and
     // reported, never a failed commit (which would fail the object at every attempt).
     let truncated = 0;
@@ -233,23 +226,17 @@ export class StateStore {
     };
     const bodies = commit.alerts.map((alert) => alertJson(alert, onLimit));
     return this.db.transaction(() => {
-      const inserted: string[] = [];
+      const queued = new Set<string>();
       for (let i = 0; i < commit.alerts.length; i++) {
         const alert = commit.alerts[i] as Alert;
-        if (alert.guardduty !== undefined) {
-          // A newer version of a GuardDuty finding keeps its alert id: replace the stored alert
-          // (a new seq, so the sinks get the update); an older or equal version changes nothing.
-          const stored = existing.get(alert.id) as { body: string } | undefined;
-          if (stored !== undefined && !newerFinding(alert, stored.body)) continue;
-          if (stored !== undefined) remove.run(alert.id);
-        }
-        if (insertAlert.run(alert.id, alert.rule.id, alert.rule.level, alert.time, commit.object, bodies[i] as string, now).changes > 0) inserted.push(alert.id);
+        const outcome = writer.put(alert, bodies[i] as string, 'watch', commit.object, nowIso, now);
+        if (outcome !== 'seen') queued.add(alert.id);
       }
-      upsertObject.run({ uri: commit.uri, version: commit.version, records: commit.records, alerts: inserted.length, errors: commit.errors + truncated, now });
+      upsertObject.run({ uri: commit.uri, version: commit.version, records: commit.records, alerts: queued.size, errors: commit.errors + truncated, now });
       clearFailing.run(commit.uri, commit.version);
       for (const [name, state] of commit.engineState) saveState.run(name, state, now);
-      return inserted;
-    })();
+      return [...queued];
+    }).immediate();
   }
 
   /** Counts one more failed attempt at an object; returns the attempts so far. */
@@ -302,7 +289,7 @@ export class StateStore {
   /** Alerts after the sink's cursor, oldest first. */
   pendingAlerts(sink: string, limit: number): StoredAlert[] {
     return this.db
-      .prepare('SELECT seq, id, level, body FROM alerts WHERE seq > (SELECT cursor FROM sinks WHERE name = ?) ORDER BY seq LIMIT ?')
+      .prepare('SELECT a.seq, a.id, a.level, b.body FROM alerts a JOIN alert_bodies b ON b.id = a.id WHERE a.seq > (SELECT cursor FROM sinks WHERE name = ?) ORDER BY a.seq LIMIT ?')
       .all(sink, limit) as StoredAlert[];
   }
 
@@ -330,15 +317,21 @@ export class StateStore {
 
   /**
    * Drops what is older than the retention: processed marks (SQS keeps a message 14 days at
-   * most, so a retention above that never rescans) and alerts every sink has delivered.
+   * most, so a retention above that never rescans) and the alerts every sink has delivered
+   * that detection has not seen again for that long (last_seen), whatever their triage
+   * status, with their tags, notes and ATT&CK rows. Their history stays: it is append-only.
    */
   prune(retentionMs: number): { objects: number; alerts: number } {
     const before = Date.now() - retentionMs;
+    const beforeIso = new Date(before).toISOString();
+    const expired = "SELECT id FROM alerts WHERE last_seen < @before AND seq <= (SELECT COALESCE(MIN(cursor), 0) FROM sinks)";
     return this.db.transaction(() => {
       const objects = this.db.prepare("DELETE FROM objects WHERE status <> 'poisoned' AND updated_at < ?").run(before).changes;
-      const alerts = this.db.prepare('DELETE FROM alerts WHERE created_at < ? AND seq <= (SELECT COALESCE(MIN(cursor), 0) FROM sinks)').run(before).changes;
+      for (const table of ['alert_attack', 'alert_tags', 'alert_notes']) this.db.prepare(`DELETE FROM ${table} WHERE alert_id IN (${expired})`).run({ before: beforeIso });
+      this.db.prepare(`DELETE FROM alert_bodies WHERE id IN (${expired})`).run({ before: beforeIso });
+      const alerts = this.db.prepare(`DELETE FROM alerts WHERE id IN (${expired})`).run({ before: beforeIso }).changes;
       return { objects, alerts };
-    })();
+    }).immediate();
   }
 
   close(): void {

@@ -1,0 +1,92 @@
+/**
+ * `trailhound tokens create|list|revoke --store FILE.db`: the bearer tokens of `serve`'s API
+ * and UI (roles reader, triager, admin). A token is printed once, on stdout, when created; the
+ * store keeps only its SHA-256 (src/store/sqlite-alert-store.ts).
+ */
+import { Command, Option } from 'commander';
+import { located } from '../core/errors.ts';
+import { terminalText } from '../core/terminal-text.ts';
+import { StoreError, TOKEN_ROLES, type AlertStore, type TokenRole } from '../store/alert-store.ts';
+import { openAlertStore } from '../store/index.ts';
+import { Diagnostics } from './diagnostics.ts';
+import { EXIT } from './exit-codes.ts';
+
+interface StoreFlags {
+  store: string;
+}
+
+const storeOption = (): Option => new Option('--store <file>', 'the alert store (SQLite FILE.db, or a watch state file)').makeOptionMandatory();
+
+/** Opens the store, runs the action and closes it; store errors are TH_STORE_* on stderr, exit 2. */
+async function withStore(spec: string, action: (store: AlertStore, diagnostics: Diagnostics) => Promise<number>): Promise<number> {
+  const diagnostics = new Diagnostics({ quiet: false });
+  let store: AlertStore;
+  try {
+    store = await openAlertStore(spec);
+  } catch (error) {
+    diagnostics.error(located('TH_STORE_OPEN', (error as Error).message, '--store'));
+    return EXIT.RULE_OR_CONFIG_ERROR;
+  }
+  try {
+    return await action(store, diagnostics);
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    diagnostics.error(located(error.code, error.message, spec));
+    return EXIT.RULE_OR_CONFIG_ERROR;
+  } finally {
+    await store.close();
+  }
+}
+
+export function tokensCommand(setExitCode: (code: number) => void): Command {
+  // Set before the subcommands are made, which inherit it: a missing option is exit 2, not process.exit.
+  const command = new Command('tokens').description('Create, list and revoke the API tokens of trailhound serve').exitOverride();
+  command
+    .command('create')
+    .description('Create a token and print it once on stdout (the store keeps only its hash)')
+    .addOption(new Option('--role <role>', 'what the token may do').choices([...TOKEN_ROLES]).makeOptionMandatory())
+    .requiredOption('--name <name>', 'a unique name: recorded as the actor of every change made with the token')
+    .addOption(storeOption())
+    .action(async (flags: StoreFlags & { role: TokenRole; name: string }) => {
+      setExitCode(
+        await withStore(flags.store, async (store, diagnostics) => {
+          const { token } = await store.createToken(flags.name, flags.role);
+          process.stdout.write(`${token}\n`);
+          diagnostics.info(`token ${flags.name} (${flags.role}) created in ${flags.store}: it is shown only now; revoke it with trailhound tokens revoke ${flags.name} --store ${flags.store}`);
+          return EXIT.OK;
+        }),
+      );
+    });
+  command
+    .command('list')
+    .description('List the tokens: name, role, created, last used (never the secrets)')
+    .addOption(storeOption())
+    .action(async (flags: StoreFlags) => {
+      setExitCode(
+        await withStore(flags.store, async (store, diagnostics) => {
+          const tokens = await store.listTokens();
+          if (tokens.length === 0) diagnostics.info('no tokens');
+          for (const info of tokens) process.stdout.write(`${terminalText(info.name)}\t${info.role}\tcreated ${info.created_at}\tlast used ${info.last_used_at ?? 'never'}\n`);
+          return EXIT.OK;
+        }),
+      );
+    });
+  command
+    .command('revoke')
+    .description('Revoke a token by name: it stops working at once')
+    .argument('<name>', 'the token name')
+    .addOption(storeOption())
+    .action(async (name: string, flags: StoreFlags) => {
+      setExitCode(
+        await withStore(flags.store, async (store, diagnostics) => {
+          if (!(await store.revokeToken(name))) {
+            diagnostics.error(located('TH_STORE_NOT_FOUND', `no token is named ${name}`, flags.store));
+            return EXIT.RULE_OR_CONFIG_ERROR;
+          }
+          diagnostics.info(`token ${name} revoked`);
+          return EXIT.OK;
+        }),
+      );
+    });
+  return command;
+}

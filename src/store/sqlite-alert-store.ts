@@ -1,0 +1,803 @@
+/**
+ * The alert store on SQLite (better-sqlite3): the embedded default, and the same database as
+ * the watch state (schema.ts), so a watch state file is an alert store. WAL (readers never
+ * block the writer: `serve` reads while `watch` or `scan --store` writes), busy_timeout 5 s,
+ * every write in an IMMEDIATE transaction (takes the write lock first: no deadlock between two
+ * processes upgrading a read). Every value from a user or a log is a bound parameter; the SQL
+ * text is built only from constant fragments (docs/store.md).
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type Database from 'better-sqlite3';
+import type { Alert } from '../core/alert.ts';
+import type { LogSourceName } from '../core/envelope.ts';
+import { SIGMA_LEVELS, levelOfRank, levelRank } from '../core/levels.ts';
+import type { SigmaLevel } from '../core/levels.ts';
+import { tacticSlug } from '../attack/techniques.ts';
+import { alertJson } from '../engine/alerts/build.ts';
+import {
+  ALERT_SORTS,
+  CLOSE_REASONS,
+  StoreError,
+  TOKEN_ROLES,
+  TRIAGE_STATUSES,
+  type AlertFilter,
+  type AlertNote,
+  type AlertPage,
+  type AlertSort,
+  type AlertStore,
+  type BulkTarget,
+  type CloseReason,
+  type HistoryEntry,
+  type ListRequest,
+  type StoreResult,
+  type StoredAlert,
+  type Suppression,
+  type TokenInfo,
+  type TokenRole,
+  type TriageChange,
+  type TriageStatus,
+} from './alert-store.ts';
+import { AlertRowWriter } from './alert-rows.ts';
+import { migrate, SCHEMA_VERSION } from './schema.ts';
+import { connect, createState } from './state-store.ts';
+import { checkStateFile, isCorruptionError } from './state-integrity.ts';
+
+const SOURCES: readonly LogSourceName[] = ['cloudtrail', 'vpcflow', 'guardduty'];
+/** Default list filter on status: what still needs someone. */
+const DEFAULT_STATUSES: readonly TriageStatus[] = ['open', 'acknowledged'];
+/** Status changes allowed (closed -> acknowledged goes through open). */
+const TRANSITIONS: Readonly<Record<TriageStatus, readonly TriageStatus[]>> = {
+  open: ['acknowledged', 'closed'],
+  acknowledged: ['open', 'closed'],
+  closed: ['open'],
+};
+const MAX_LIMIT = 500;
+const DEFAULT_LIMIT = 50;
+/** Values per list filter field, ids per bulk, tags per change. */
+const MAX_VALUES = 1000;
+const MAX_BULK_IDS = 100_000;
+const MAX_TAGS = 50;
+const MAX_TAG_LENGTH = 100;
+const MAX_NOTE_LENGTH = 10_000;
+const MAX_TEXT_LENGTH = 500;
+const TOKEN_PREFIX = 'th_';
+const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+/** last_used_at is written at most this often per token (not one write per request). */
+const LAST_USED_EVERY_MS = 60_000;
+/** Prepared statements kept (the list's SQL varies with the filter's shape, never its values). */
+const STATEMENT_CACHE = 200;
+
+const invalid = (message: string): StoreError => new StoreError('TH_STORE_INVALID', message, 400);
+const notFound = (message: string): StoreError => new StoreError('TH_STORE_NOT_FOUND', message, 404);
+
+interface AlertRow {
+  id: string;
+  body: string;
+  status: TriageStatus;
+  reason: CloseReason | null;
+  assignee: string | null;
+  tags: string;
+  version: number;
+  first_seen: string;
+  last_seen: string;
+  hits: number;
+  sort_time: string;
+  level_rank: number;
+}
+
+interface TriageRow {
+  id: string;
+  status: TriageStatus;
+  reason: CloseReason | null;
+  assignee: string | null;
+  tags: string;
+  version: number;
+}
+
+interface PlannedEntry {
+  action: string;
+  from: string | null;
+  to: string | null;
+}
+
+/** What one change does to one alert: the new triage state and one history entry per field changed. */
+interface Plan {
+  status: TriageStatus;
+  reason: CloseReason | null;
+  assignee: string | null;
+  tags: string[];
+  tagsAdded: string[];
+  tagsRemoved: string[];
+  note: string | undefined;
+  notesRemoved: AlertNote[];
+  entries: PlannedEntry[];
+}
+
+interface SqlPart {
+  sql: string;
+  params: unknown[];
+}
+
+export interface SqliteAlertStoreOptions {
+  /** The clock for triage changes and history (tests). */
+  clock?: () => Date;
+}
+
+/** `%`, `_` and the escape character itself, escaped for LIKE ... ESCAPE '\'. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
+
+function isoOf(text: string, name: string): string {
+  const time = Date.parse(text);
+  if (!Number.isFinite(time)) throw invalid(`${name} ${JSON.stringify(text.slice(0, 60))} is not an ISO 8601 time`);
+  return new Date(time).toISOString();
+}
+
+function stringList(values: readonly unknown[] | undefined, name: string): string[] | undefined {
+  if (values === undefined) return undefined;
+  if (!Array.isArray(values)) throw invalid(`${name} must be a list`);
+  if (values.length > MAX_VALUES) throw invalid(`${name} has ${values.length} values, more than the ${MAX_VALUES} a filter takes`);
+  for (const value of values) {
+    if (typeof value !== 'string' || value.length > MAX_TEXT_LENGTH) throw invalid(`${name} values must be strings of at most ${MAX_TEXT_LENGTH} characters`);
+  }
+  return values.length === 0 ? undefined : (values as string[]);
+}
+
+function oneOf<T extends string>(values: readonly unknown[] | undefined, allowed: readonly T[], name: string): T[] | undefined {
+  const list = stringList(values, name);
+  if (list === undefined) return undefined;
+  for (const value of list) if (!(allowed as readonly string[]).includes(value)) throw invalid(`${name} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
+  return list as T[];
+}
+
+function singleText(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length > MAX_TEXT_LENGTH) throw invalid(`${name} must be a string of at most ${MAX_TEXT_LENGTH} characters`);
+  return value;
+}
+
+function placeholders(count: number): string {
+  return new Array<string>(count).fill('?').join(', ');
+}
+
+/** The WHERE clause of a filter (alias `a`), leaving out its status or level part for the counts. */
+function filterSql(filter: AlertFilter, omit?: 'status' | 'level' | 'both'): SqlPart {
+  if (filter === null || typeof filter !== 'object') throw invalid('the filter must be an object');
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const statuses = filter.status === undefined ? DEFAULT_STATUSES : oneOf(filter.status, TRIAGE_STATUSES, 'status');
+  if (omit !== 'status' && omit !== 'both' && statuses !== undefined) {
+    clauses.push(`a.status IN (${placeholders(statuses.length)})`);
+    params.push(...statuses);
+  }
+  const levels = oneOf(filter.level, SIGMA_LEVELS, 'level');
+  if (omit !== 'level' && omit !== 'both' && levels !== undefined) {
+    clauses.push(`a.level_rank IN (${placeholders(levels.length)})`);
+    params.push(...levels.map((level) => levelRank(level)));
+  }
+  const rules = stringList(filter.rule, 'rule');
+  if (rules !== undefined) {
+    clauses.push(`(a.rule_id IN (${placeholders(rules.length)}) OR a.rule_name IN (${placeholders(rules.length)}))`);
+    params.push(...rules, ...rules);
+  }
+  const techniques = stringList(filter.technique, 'technique');
+  if (techniques !== undefined) {
+    const parts: string[] = [];
+    for (const raw of techniques) {
+      const technique = raw.trim().toUpperCase();
+      if (!/^T\d{4}(\.\d{3})?$/.test(technique)) throw invalid(`technique ${JSON.stringify(raw)} is not an ATT&CK technique id (T1098, T1098.001)`);
+      if (technique.includes('.')) {
+        parts.push('value = ?');
+        params.push(technique);
+      } else {
+        // A technique matches its sub-techniques too.
+        parts.push("(value = ? OR value LIKE ? ESCAPE '\\')");
+        params.push(technique, `${escapeLike(technique)}.%`);
+      }
+    }
+    clauses.push(`a.id IN (SELECT alert_id FROM alert_attack WHERE kind = 'technique' AND (${parts.join(' OR ')}))`);
+  }
+  const tactics = stringList(filter.tactic, 'tactic');
+  if (tactics !== undefined) {
+    clauses.push(`a.id IN (SELECT alert_id FROM alert_attack WHERE kind = 'tactic' AND value IN (${placeholders(tactics.length)}))`);
+    params.push(...tactics.map((tactic) => tacticSlug(tactic) ?? tactic.trim().toLowerCase()));
+  }
+  const sources = oneOf(filter.source, SOURCES, 'source');
+  if (sources !== undefined) {
+    clauses.push(`a.source IN (${placeholders(sources.length)})`);
+    params.push(...sources);
+  }
+  for (const [name, column] of [['account', 'a.account'], ['region', 'a.region']] as const) {
+    const values = stringList(filter[name], name);
+    if (values === undefined) continue;
+    clauses.push(`${column} IN (${placeholders(values.length)})`);
+    params.push(...values);
+  }
+  for (const [name, column] of [['actor', 'a.actor'], ['source_ip', 'a.source_ip'], ['assignee', 'a.assignee']] as const) {
+    const value = singleText(filter[name], name);
+    if (value === undefined || value === '') continue;
+    clauses.push(`${column} = ?`);
+    params.push(value);
+  }
+  const tag = singleText(filter.tag, 'tag');
+  if (tag !== undefined && tag !== '') {
+    clauses.push('a.id IN (SELECT alert_id FROM alert_tags WHERE tag = ?)');
+    params.push(tag);
+  }
+  const since = singleText(filter.since, 'since');
+  if (since !== undefined && since !== '') {
+    clauses.push("a.sort_time >= ? AND a.sort_time <> ''");
+    params.push(isoOf(since, 'since'));
+  }
+  const until = singleText(filter.until, 'until');
+  if (until !== undefined && until !== '') {
+    clauses.push("a.sort_time <= ? AND a.sort_time <> ''");
+    params.push(isoOf(until, 'until'));
+  }
+  const q = singleText(filter.q, 'q')?.trim();
+  if (q !== undefined && q !== '') {
+    // One column holds the searched fields (schema.ts, alerts.search).
+    clauses.push("a.search LIKE ? ESCAPE '\\'");
+    params.push(`%${escapeLike(q)}%`);
+  }
+  return { sql: clauses.length === 0 ? '1' : clauses.join(' AND '), params };
+}
+
+/** The statuses a filter keeps (the total is their share of the status counts). */
+function filterStatuses(filter: AlertFilter): readonly TriageStatus[] {
+  if (filter.status === undefined) return DEFAULT_STATUSES;
+  return filter.status.length === 0 ? TRIAGE_STATUSES : filter.status;
+}
+
+const SORT_COLUMNS: Readonly<Record<string, { column: string; numeric: boolean }>> = {
+  time: { column: 'sort_time', numeric: false },
+  level: { column: 'level_rank', numeric: true },
+  last_seen: { column: 'last_seen', numeric: false },
+  hits: { column: 'hits', numeric: true },
+};
+
+interface Cursor {
+  s: AlertSort;
+  v: string | number;
+  i: string;
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+}
+
+function decodeCursor(text: string, sort: AlertSort): Cursor {
+  let value: unknown;
+  try {
+    if (typeof text !== 'string' || text.length > 2000 || !/^[A-Za-z0-9_-]*$/.test(text)) throw new Error('not base64url');
+    value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid('the cursor is not one this store gave out: start again from the first page');
+  }
+  const cursor = value as Partial<Cursor> | null;
+  const numeric = SORT_COLUMNS[sort.replace(/^-/, '')]?.numeric ?? false;
+  if (cursor === null || typeof cursor !== 'object' || cursor.s !== sort || typeof cursor.i !== 'string' || typeof cursor.v !== (numeric ? 'number' : 'string')) {
+    throw invalid('the cursor does not belong to this sort: start again from the first page');
+  }
+  return cursor as Cursor;
+}
+
+function parseTags(text: string): string[] {
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value.filter((tag): tag is string => typeof tag === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function cleanTags(values: readonly unknown[] | undefined, name: string): string[] {
+  if (values === undefined) return [];
+  if (!Array.isArray(values)) throw invalid(`${name} must be a list of tags`);
+  if (values.length > MAX_TAGS) throw invalid(`${name} has more than ${MAX_TAGS} tags`);
+  const tags: string[] = [];
+  for (const value of values) {
+    if (typeof value !== 'string') throw invalid(`${name}: a tag is a string`);
+    const tag = value.trim();
+    if (tag === '' || tag.length > MAX_TAG_LENGTH || [...tag].some((character) => character.charCodeAt(0) < 0x20 || character.charCodeAt(0) === 0x7f)) throw invalid(`${name}: a tag is 1 to ${MAX_TAG_LENGTH} printable characters`);
+    if (!tags.includes(tag)) tags.push(tag);
+  }
+  return tags;
+}
+
+/** A change checked on its own (before any alert): what it asks, cleaned. */
+interface CheckedChange {
+  status: TriageStatus | undefined;
+  reason: CloseReason | undefined;
+  note: string | undefined;
+  assignee: string | null | undefined;
+  tagsAdd: string[];
+  tagsRemove: string[];
+  notesRemove: number[];
+}
+
+function checkChange(change: TriageChange): CheckedChange {
+  if (change === null || typeof change !== 'object') throw invalid('a triage change is an object');
+  const { status, reason, note, assignee } = change;
+  if (status !== undefined && !(TRIAGE_STATUSES as readonly unknown[]).includes(status)) throw invalid(`status ${JSON.stringify(status)} is not one of ${TRIAGE_STATUSES.join(', ')}`);
+  if (reason !== undefined && !(CLOSE_REASONS as readonly unknown[]).includes(reason)) throw invalid(`reason ${JSON.stringify(reason)} is not one of ${CLOSE_REASONS.join(', ')}`);
+  if (status === 'closed' && reason === undefined) throw invalid(`closing an alert needs a reason: one of ${CLOSE_REASONS.join(', ')}`);
+  if (reason !== undefined && status !== undefined && status !== 'closed') throw invalid('a reason goes with closing (status closed) only');
+  let cleanNote: string | undefined;
+  if (note !== undefined) {
+    if (typeof note !== 'string' || note.trim() === '' || note.length > MAX_NOTE_LENGTH) throw invalid(`a note is 1 to ${MAX_NOTE_LENGTH} characters`);
+    cleanNote = note.trim();
+  }
+  let cleanAssignee: string | null | undefined;
+  if (assignee !== undefined) {
+    if (assignee !== null && (typeof assignee !== 'string' || assignee.length > 200)) throw invalid('assignee is a name (at most 200 characters) or null');
+    cleanAssignee = assignee === null || assignee.trim() === '' ? null : assignee.trim();
+  }
+  const tagsAdd = cleanTags(change.tags_add, 'tags_add');
+  const tagsRemove = cleanTags(change.tags_remove, 'tags_remove');
+  const both = tagsAdd.find((tag) => tagsRemove.includes(tag));
+  if (both !== undefined) throw invalid(`tag ${JSON.stringify(both)} is both added and removed`);
+  const notesRemove: number[] = [];
+  if (change.notes_remove !== undefined) {
+    if (!Array.isArray(change.notes_remove)) throw invalid('notes_remove is a list of note ids');
+    for (const id of change.notes_remove) {
+      if (!Number.isSafeInteger(id) || (id as number) < 1) throw invalid('notes_remove is a list of note ids (positive integers)');
+      if (!notesRemove.includes(id)) notesRemove.push(id);
+    }
+  }
+  return { status, reason, note: cleanNote, assignee: cleanAssignee, tagsAdd, tagsRemove, notesRemove };
+}
+
+/** What the change does to this alert, or why it cannot apply (undefined entries: nothing to do). */
+function planChange(row: TriageRow, change: CheckedChange, notes: ReadonlyMap<number, AlertNote>): Plan | string {
+  const entries: PlannedEntry[] = [];
+  let status = row.status;
+  if (change.status !== undefined && change.status !== row.status) {
+    if (!TRANSITIONS[row.status].includes(change.status)) return `a ${row.status} alert cannot become ${change.status}${row.status === 'closed' ? ': reopen it first (status open)' : ''}`;
+    status = change.status;
+    entries.push({ action: 'status', from: row.status, to: status });
+  }
+  let reason: CloseReason | null = row.reason;
+  if (status === 'closed') {
+    if (change.reason !== undefined) reason = change.reason;
+  } else {
+    if (change.reason !== undefined) return 'a reason goes with a closed alert only';
+    // Reopening clears the reason.
+    reason = null;
+  }
+  if (reason !== row.reason) entries.push({ action: 'reason', from: row.reason, to: reason });
+  let assignee = row.assignee;
+  if (change.assignee !== undefined && change.assignee !== row.assignee) {
+    entries.push({ action: 'assignee', from: row.assignee, to: change.assignee });
+    assignee = change.assignee;
+  }
+  const current = parseTags(row.tags);
+  const tagsAdded = change.tagsAdd.filter((tag) => !current.includes(tag));
+  const tagsRemoved = change.tagsRemove.filter((tag) => current.includes(tag));
+  const tags = [...current.filter((tag) => !tagsRemoved.includes(tag)), ...tagsAdded];
+  for (const tag of tagsAdded) entries.push({ action: 'tag_added', from: null, to: tag });
+  for (const tag of tagsRemoved) entries.push({ action: 'tag_removed', from: tag, to: null });
+  const notesRemoved: AlertNote[] = [];
+  for (const id of change.notesRemove) {
+    const note = notes.get(id);
+    if (note === undefined) return `note ${id} is not a note of alert ${row.id}`;
+    notesRemoved.push(note);
+  }
+  if (change.note !== undefined) entries.push({ action: 'note_added', from: null, to: change.note });
+  for (const note of notesRemoved) entries.push({ action: 'note_removed', from: note.text, to: null });
+  return { status, reason, assignee, tags, tagsAdded, tagsRemoved, note: change.note, notesRemoved, entries };
+}
+
+/**
+ * Whether a bulk change changes this alert. Skipped: alerts it cannot apply to (a closed one
+ * asked to be acknowledged), and those it would leave as they are; a note rides along with the
+ * other parts of the change (an alert already closed as asked gets no "closing" note), and is
+ * a change on its own only when the change is a note and nothing else.
+ */
+function bulkChanges(plan: Plan | string, change: CheckedChange): plan is Plan {
+  if (typeof plan === 'string' || plan.entries.length === 0) return false;
+  const noteOnly = change.status === undefined && change.reason === undefined && change.assignee === undefined && change.tagsAdd.length === 0 && change.tagsRemove.length === 0;
+  return noteOnly || plan.entries.some((entry) => entry.action !== 'note_added');
+}
+
+function hashToken(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+export class SqliteAlertStore implements AlertStore {
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly clock: () => Date;
+  private readonly writer: AlertRowWriter;
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly lastUsedWritten = new Map<string, number>();
+  private closed = false;
+
+  private constructor(file: string, db: Database.Database, options: SqliteAlertStoreOptions) {
+    this.file = file;
+    this.db = db;
+    this.clock = options.clock ?? (() => new Date());
+    this.writer = new AlertRowWriter(db);
+  }
+
+  /**
+   * Opens (creating when missing, with its parent folders) the store at `path`: a watch state
+   * file or a file of its own. A file that is not a trailhound database, is damaged, or was
+   * written by a newer trailhound is refused (TH_STORE_OPEN); an older schema is migrated.
+   */
+  static open(path: string, options: SqliteAlertStoreOptions = {}): SqliteAlertStore {
+    const file = resolve(path);
+    let db: Database.Database | undefined;
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      const check = checkStateFile(file);
+      const emptyFile = check.state === 'damaged' && existsSync(file) && statSync(file).size === 0 && !existsSync(`${file}-wal`);
+      if (check.state === 'damaged' && !emptyFile) throw new Error(check.reason);
+      if (check.state === 'missing' || emptyFile) {
+        // An empty file (`touch alerts.db`) holds nothing: it becomes a new store.
+        if (emptyFile) rmSync(file);
+        createState(file, dirname(file));
+      }
+      db = connect(file, true);
+      // A larger page cache than SQLite's 2 MiB: the list's counts walk indexes of every alert.
+      db.pragma('cache_size = -65536');
+      const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((row) => row.name));
+      if (!tables.has('meta') || !tables.has('alerts')) throw new Error('the database is not a trailhound store (no meta and alerts tables)');
+      const found = migrate(db);
+      if (found > SCHEMA_VERSION) throw new Error(`written by a newer trailhound (schema ${found})`);
+      return new SqliteAlertStore(file, db, options);
+    } catch (error) {
+      db?.close();
+      const message = isCorruptionError(error) ? `the database is damaged: ${(error as Error).message}` : (error as Error).message;
+      throw new StoreError('TH_STORE_OPEN', `cannot open the alert store ${file}: ${message}`, 500);
+    }
+  }
+
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      if (this.statements.size >= STATEMENT_CACHE) this.statements.delete(this.statements.keys().next().value as string);
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private open(): void {
+    if (this.closed) throw new StoreError('TH_STORE_OPEN', 'the alert store is closed', 500);
+  }
+
+  private now(): string {
+    return this.clock().toISOString();
+  }
+
+  async putAlerts(alerts: readonly Alert[], actor: string, now: Date = this.clock()): Promise<StoreResult> {
+    this.open();
+    if (typeof actor !== 'string' || actor === '') throw invalid('putAlerts needs an actor (scan, watch)');
+    const nowIso = now.toISOString();
+    const bodies = alerts.map((alert) => alertJson(alert));
+    return this.db.transaction(() => {
+      let inserted = 0;
+      let updated = 0;
+      for (let i = 0; i < alerts.length; i++) {
+        const outcome = this.writer.put(alerts[i] as Alert, bodies[i] as string, actor, actor, nowIso, now.getTime());
+        if (outcome === 'inserted') inserted += 1;
+        else updated += 1;
+      }
+      return { inserted, updated };
+    }).immediate();
+  }
+
+  private notesOf(ids: readonly string[]): Map<string, AlertNote[]> {
+    const notes = new Map<string, AlertNote[]>();
+    if (ids.length === 0) return notes;
+    const rows = this.statement('SELECT id, alert_id, at, author, text FROM alert_notes WHERE alert_id IN (SELECT value FROM json_each(?)) ORDER BY id').all(JSON.stringify(ids)) as (AlertNote & { alert_id: string })[];
+    for (const row of rows) {
+      const list = notes.get(row.alert_id) ?? [];
+      list.push({ id: row.id, at: row.at, author: row.author, text: row.text });
+      notes.set(row.alert_id, list);
+    }
+    return notes;
+  }
+
+  private stored(row: AlertRow, notes: AlertNote[]): StoredAlert {
+    const alert = JSON.parse(row.body) as Alert;
+    delete alert.update;
+    return {
+      ...alert,
+      status: row.status,
+      reason: row.reason,
+      assignee: row.assignee,
+      tags: parseTags(row.tags),
+      notes,
+      version: row.version,
+      first_seen: row.first_seen,
+      last_seen: row.last_seen,
+      hits: row.hits,
+    };
+  }
+
+  /** An alert's row and its JSON (FROM ROWS_FROM). */
+  private static readonly ROW_COLUMNS = 'a.id, b.body, a.status, a.reason, a.assignee, a.tags, a.version, a.first_seen, a.last_seen, a.hits, a.sort_time, a.level_rank';
+  private static readonly ROWS_FROM = 'alerts a JOIN alert_bodies b ON b.id = a.id';
+
+  async get(id: string): Promise<StoredAlert | undefined> {
+    this.open();
+    if (typeof id !== 'string') return undefined;
+    const row = this.statement(`SELECT ${SqliteAlertStore.ROW_COLUMNS} FROM ${SqliteAlertStore.ROWS_FROM} WHERE a.id = ?`).get(id) as AlertRow | undefined;
+    if (row === undefined) return undefined;
+    return this.stored(row, this.notesOf([id]).get(id) ?? []);
+  }
+
+  async list(request: ListRequest): Promise<AlertPage> {
+    this.open();
+    if (request === null || typeof request !== 'object') throw invalid('a list request is an object');
+    const sort = request.sort ?? '-time';
+    if (!(ALERT_SORTS as readonly string[]).includes(sort)) throw invalid(`sort ${JSON.stringify(sort)} is not one of ${ALERT_SORTS.join(', ')}`);
+    const limit = request.limit ?? DEFAULT_LIMIT;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalid(`limit is 1 to ${MAX_LIMIT}`);
+    const filter = request.filter ?? {};
+    const where = filterSql(filter);
+    const descending = sort.startsWith('-');
+    const { column } = SORT_COLUMNS[sort.replace(/^-/, '')] as { column: string };
+    const direction = descending ? 'DESC' : 'ASC';
+    let keyset = '';
+    const params = [...where.params];
+    if (request.cursor !== undefined && request.cursor !== null && request.cursor !== '') {
+      const cursor = decodeCursor(request.cursor, sort);
+      keyset = ` AND (a.${column}, a.id) ${descending ? '<' : '>'} (?, ?)`;
+      params.push(cursor.v, cursor.i);
+    }
+    return this.db.transaction(() => {
+      // The page's ids first (sorted on narrow rows, mostly from an index), then their alerts.
+      const keys = this.statement(`SELECT a.id, a.${column} AS sort_key FROM alerts a WHERE ${where.sql}${keyset} ORDER BY a.${column} ${direction}, a.id ${direction} LIMIT ?`).all(
+        ...params,
+        limit + 1,
+      ) as { id: string; sort_key: string | number }[];
+      const more = keys.length > limit;
+      const page = more ? keys.slice(0, limit) : keys;
+      const pageIds = page.map((key) => key.id);
+      const rows = new Map(
+        (this.statement(`SELECT ${SqliteAlertStore.ROW_COLUMNS} FROM ${SqliteAlertStore.ROWS_FROM} WHERE a.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(pageIds)) as AlertRow[]).map((row) => [row.id, row]),
+      );
+      const notes = this.notesOf(pageIds);
+      const alerts = pageIds.flatMap((id) => {
+        const row = rows.get(id);
+        return row === undefined ? [] : [this.stored(row, notes.get(id) ?? [])];
+      });
+      const last = page[page.length - 1];
+      const { counts, total } = this.counts(filter);
+      return { alerts, next_cursor: more && last !== undefined ? encodeCursor({ s: sort, v: last.sort_key, i: last.id }) : null, total, counts };
+    })();
+  }
+
+  /**
+   * The counts by status (over the filter without its status part) and by level (without its
+   * level part), and the total: one pass over the filter without either, grouped by both.
+   */
+  private counts(filter: AlertFilter): { counts: AlertPage['counts']; total: number } {
+    const status = Object.fromEntries(TRIAGE_STATUSES.map((name) => [name, 0])) as Record<TriageStatus, number>;
+    const level = Object.fromEntries(SIGMA_LEVELS.map((name) => [name, 0])) as Record<SigmaLevel, number>;
+    const statuses = new Set<string>(filterStatuses(filter));
+    const levels = filter.level === undefined || filter.level.length === 0 ? undefined : new Set<string>(filter.level);
+    const where = filterSql(filter, 'both');
+    let total = 0;
+    for (const row of this.statement(`SELECT a.status AS status, a.level_rank AS rank, COUNT(*) AS n FROM alerts a WHERE ${where.sql} GROUP BY a.status, a.level_rank`).all(...where.params) as { status: TriageStatus; rank: number; n: number }[]) {
+      const name = levelOfRank(row.rank);
+      const levelKept = levels === undefined || levels.has(name);
+      const statusKept = statuses.has(row.status);
+      if (levelKept) status[row.status] += row.n;
+      if (statusKept) level[name] += row.n;
+      if (levelKept && statusKept) total += row.n;
+    }
+    return { counts: { status, level }, total };
+  }
+
+  private triageRow(id: string): TriageRow | undefined {
+    return this.statement('SELECT id, status, reason, assignee, tags, version FROM alerts WHERE id = ?').get(id) as TriageRow | undefined;
+  }
+
+  private noteMap(id: string): Map<number, AlertNote> {
+    return new Map((this.notesOf([id]).get(id) ?? []).map((note) => [note.id, note]));
+  }
+
+  /** Writes a plan for one alert (inside the caller's transaction): the row, tags, notes, one history entry per change. */
+  private apply(row: TriageRow, plan: Plan, actor: string, at: string): void {
+    const changed = this.statement('UPDATE alerts SET status = ?, reason = ?, assignee = ?, tags = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?').run(
+      plan.status,
+      plan.reason,
+      plan.assignee,
+      JSON.stringify(plan.tags),
+      at,
+      row.id,
+      row.version,
+    ).changes;
+    if (changed !== 1) throw new StoreError('TH_STORE_CONFLICT', `alert ${row.id} changed while being updated: reload it and try again`, 409);
+    for (const tag of plan.tagsAdded) this.statement('INSERT OR IGNORE INTO alert_tags (tag, alert_id) VALUES (?, ?)').run(tag, row.id);
+    for (const tag of plan.tagsRemoved) this.statement('DELETE FROM alert_tags WHERE tag = ? AND alert_id = ?').run(tag, row.id);
+    if (plan.note !== undefined) this.statement('INSERT INTO alert_notes (alert_id, at, author, text) VALUES (?, ?, ?, ?)').run(row.id, at, actor, plan.note);
+    for (const note of plan.notesRemoved) this.statement('DELETE FROM alert_notes WHERE id = ? AND alert_id = ?').run(note.id, row.id);
+    const history = this.statement('INSERT INTO alert_history (alert_id, at, actor, action, from_value, to_value) VALUES (?, ?, ?, ?, ?, ?)');
+    for (const entry of plan.entries) history.run(row.id, at, actor, entry.action, entry.from, entry.to);
+  }
+
+  async update(id: string, version: number, change: TriageChange, actor: string): Promise<StoredAlert> {
+    this.open();
+    if (typeof actor !== 'string' || actor === '') throw invalid('a triage change needs an actor (the token name)');
+    if (!Number.isSafeInteger(version) || version < 1) throw invalid('version is the alert version the change was made against (a positive integer)');
+    const checked = checkChange(change);
+    const at = this.now();
+    this.db.transaction(() => {
+      const row = typeof id === 'string' ? this.triageRow(id) : undefined;
+      if (row === undefined) throw notFound(`no stored alert has the id ${JSON.stringify(String(id).slice(0, 80))}`);
+      if (row.version !== version) throw new StoreError('TH_STORE_CONFLICT', `alert ${id} is at version ${row.version}, the change was made against version ${version}: reload it and try again`, 409);
+      const plan = planChange(row, checked, this.noteMap(id));
+      if (typeof plan === 'string') throw invalid(plan);
+      if (plan.entries.length > 0) this.apply(row, plan, actor, at);
+    }).immediate();
+    return (await this.get(id)) as StoredAlert;
+  }
+
+  async history(id: string): Promise<HistoryEntry[]> {
+    this.open();
+    const rows = this.statement('SELECT id, alert_id, at, actor, action, from_value, to_value FROM alert_history WHERE alert_id = ? ORDER BY id').all(id) as {
+      id: number;
+      alert_id: string;
+      at: string;
+      actor: string;
+      action: string;
+      from_value: string | null;
+      to_value: string | null;
+    }[];
+    if (rows.length === 0 && this.triageRow(id) === undefined) throw notFound(`no stored alert has the id ${JSON.stringify(String(id).slice(0, 80))}`);
+    return rows.map((row) => ({ id: row.id, alert_id: row.alert_id, at: row.at, actor: row.actor, action: row.action, from: row.from_value, to: row.to_value }));
+  }
+
+  /** The target alerts' triage rows. */
+  private targets(target: BulkTarget): TriageRow[] {
+    if (target === null || typeof target !== 'object') throw invalid('a bulk target is {ids} or {filter}');
+    if ('ids' in target) {
+      if (!Array.isArray(target.ids) || target.ids.some((id) => typeof id !== 'string')) throw invalid('ids is a list of alert ids');
+      if (target.ids.length > MAX_BULK_IDS) throw invalid(`at most ${MAX_BULK_IDS} ids at once`);
+      return this.statement('SELECT id, status, reason, assignee, tags, version FROM alerts WHERE id IN (SELECT value FROM json_each(?)) ORDER BY seq').all(JSON.stringify(target.ids)) as TriageRow[];
+    }
+    if (!('filter' in target)) throw invalid('a bulk target is {ids} or {filter}');
+    const where = filterSql(target.filter ?? {});
+    return this.statement(`SELECT a.id, a.status, a.reason, a.assignee, a.tags, a.version FROM alerts a WHERE ${where.sql} ORDER BY a.seq`).all(...where.params) as TriageRow[];
+  }
+
+  private checkBulk(change: TriageChange): CheckedChange {
+    const checked = checkChange(change);
+    if (checked.notesRemove.length > 0) throw invalid('notes_remove names notes of one alert: not a bulk change');
+    return checked;
+  }
+
+  async bulkPreview(target: BulkTarget, change: TriageChange): Promise<number> {
+    this.open();
+    const checked = this.checkBulk(change);
+    const empty = new Map<number, AlertNote>();
+    return this.db.transaction(() => {
+      let changes = 0;
+      for (const row of this.targets(target)) {
+        if (bulkChanges(planChange(row, checked, empty), checked)) changes += 1;
+      }
+      return changes;
+    })();
+  }
+
+  async bulkUpdate(target: BulkTarget, change: TriageChange, actor: string): Promise<{ changed: number }> {
+    this.open();
+    if (typeof actor !== 'string' || actor === '') throw invalid('a triage change needs an actor (the token name)');
+    const checked = this.checkBulk(change);
+    const empty = new Map<number, AlertNote>();
+    const at = this.now();
+    return this.db.transaction(() => {
+      let changed = 0;
+      for (const row of this.targets(target)) {
+        const plan = planChange(row, checked, empty);
+        if (!bulkChanges(plan, checked)) continue;
+        this.apply(row, plan as Plan, actor, at);
+        changed += 1;
+      }
+      return { changed };
+    }).immediate();
+  }
+
+  async addSuppression(suppression: Omit<Suppression, 'suppressed'>): Promise<void> {
+    this.open();
+    if (suppression === null || typeof suppression !== 'object') throw invalid('a suppression is an object');
+    for (const name of ['id', 'rule', 'file', 'created_by', 'reason'] as const) {
+      const value = suppression[name];
+      if (typeof value !== 'string' || value.trim() === '' || value.length > 4096) throw invalid(`a suppression needs ${name === 'created_by' ? 'an owner (created_by)' : `a ${name}`}`);
+    }
+    const expires = isoOf(String(suppression.expires ?? ''), 'expires');
+    const createdAt = suppression.created_at === undefined || suppression.created_at === '' ? this.now() : isoOf(suppression.created_at, 'created_at');
+    this.db.transaction(() => {
+      if (this.statement('SELECT 1 FROM suppressions WHERE id = ?').get(suppression.id) !== undefined) throw invalid(`a suppression with the id ${suppression.id} already exists`);
+      this.statement('INSERT INTO suppressions (id, rule, file, created_at, created_by, reason, expires, suppressed) VALUES (?, ?, ?, ?, ?, ?, ?, 0)').run(
+        suppression.id,
+        suppression.rule,
+        suppression.file,
+        createdAt,
+        suppression.created_by,
+        suppression.reason,
+        expires,
+      );
+    }).immediate();
+  }
+
+  async listSuppressions(): Promise<Suppression[]> {
+    this.open();
+    return this.statement('SELECT id, rule, file, created_at, created_by, reason, expires, suppressed FROM suppressions ORDER BY created_at, id').all() as Suppression[];
+  }
+
+  async countSuppressed(filterId: string, matches: number): Promise<void> {
+    this.open();
+    if (!Number.isSafeInteger(matches) || matches < 0) throw invalid('matches is a count (a non-negative integer)');
+    if (matches === 0) return;
+    // A filter that no suppression wrote (a hand-written allowlist) is not counted here.
+    this.statement('UPDATE suppressions SET suppressed = suppressed + ? WHERE id = ?').run(matches, filterId);
+  }
+
+  async ruleOutcomes(): Promise<Array<{ rule_id: string; rule_name: string | null; closed: number; false_positive: number }>> {
+    this.open();
+    return this.statement(
+      `SELECT rule_id, MAX(rule_name) AS rule_name, SUM(status = 'closed') AS closed, SUM(status = 'closed' AND reason = 'false_positive') AS false_positive
+       FROM alerts GROUP BY rule_id ORDER BY COALESCE(MAX(rule_name), rule_id)`,
+    ).all() as Array<{ rule_id: string; rule_name: string | null; closed: number; false_positive: number }>;
+  }
+
+  async createToken(name: string, role: TokenRole): Promise<{ token: string }> {
+    this.open();
+    if (typeof name !== 'string' || !TOKEN_NAME.test(name)) throw invalid('a token name is 1 to 64 letters, digits, and . _ @ - (starting with a letter or digit)');
+    if (!(TOKEN_ROLES as readonly unknown[]).includes(role)) throw invalid(`role ${JSON.stringify(role)} is not one of ${TOKEN_ROLES.join(', ')}`);
+    const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    this.db.transaction(() => {
+      if (this.statement('SELECT 1 FROM tokens WHERE name = ?').get(name) !== undefined) throw invalid(`a token named ${name} exists: revoke it first, or choose another name`);
+      this.statement('INSERT INTO tokens (name, role, hash, created_at, last_used_at) VALUES (?, ?, ?, ?, NULL)').run(name, role, hashToken(token).toString('hex'), this.now());
+    }).immediate();
+    return { token };
+  }
+
+  async verifyToken(token: string): Promise<{ name: string; role: TokenRole } | undefined> {
+    this.open();
+    if (typeof token !== 'string' || !token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
+    const hash = hashToken(token);
+    // Every token's hash is compared, in constant time, without stopping at a match.
+    let found: { name: string; role: TokenRole } | undefined;
+    for (const row of this.statement('SELECT name, role, hash FROM tokens').all() as { name: string; role: TokenRole; hash: string }[]) {
+      const stored = Buffer.from(row.hash, 'hex');
+      if (stored.length === hash.length && timingSafeEqual(stored, hash) && found === undefined) found = { name: row.name, role: row.role };
+    }
+    if (found !== undefined) {
+      const now = this.clock();
+      const last = this.lastUsedWritten.get(found.name);
+      if (last === undefined || now.getTime() - last >= LAST_USED_EVERY_MS) {
+        this.lastUsedWritten.set(found.name, now.getTime());
+        this.statement('UPDATE tokens SET last_used_at = ? WHERE name = ?').run(now.toISOString(), found.name);
+      }
+    }
+    return found;
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    this.open();
+    return this.statement('SELECT name, role, created_at, last_used_at FROM tokens ORDER BY name').all() as TokenInfo[];
+  }
+
+  async revokeToken(name: string): Promise<boolean> {
+    this.open();
+    this.lastUsedWritten.delete(name);
+    return this.statement('DELETE FROM tokens WHERE name = ?').run(name).changes > 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.statements.clear();
+    this.db.close();
+  }
+}
