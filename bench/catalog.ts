@@ -60,6 +60,31 @@ export const DISCOVERY_NAMES: readonly string[] = [
   'DescribeAccountAttributes',
 ];
 
+/**
+ * What aws-ct-discovery-call counts (rules/aws/cloudtrail/aws-ct-discovery-call.yml), for the
+ * services of this catalog: a Describe/List/Get/Generate management call on a listed service,
+ * minus content and credential reads. The generator keeps every background principal under the
+ * burst threshold with it; the automation of automation.ts is what crosses it.
+ */
+export const DISCOVERY_SERVICES: ReadonlySet<string> = new Set([
+  'ec2', 'iam', 'sts', 's3', 'rds', 'lambda', 'kms', 'secretsmanager', 'ssm', 'cloudtrail', 'organizations', 'dynamodb', 'elasticloadbalancing',
+  'cloudfront', 'ses', 'sns', 'sqs', 'ecs', 'eks', 'ecr', 'cloudformation', 'route53', 'guardduty', 'securityhub', 'config', 'monitoring', 'logs',
+  'autoscaling', 'elasticache', 'apigateway', 'acm', 'backup', 'redshift', 'bedrock', 'identitystore', 'account', 'servicequotas', 'tagging',
+]);
+const NOT_DISCOVERY = new Set([
+  'GetSecretValue', 'GetSessionToken', 'GetFederationToken', 'GetServiceBearerToken', 'GetAuthorizationToken', 'GetDownloadUrlForLayer',
+  'GetMetricData', 'GetMetricStatistics', 'GetMetricWidgetImage', 'GetLogEvents', 'GetLogRecord', 'GetQueryResults',
+]);
+
+/** Whether aws-ct-discovery-call counts this call (parameter decryption aside: see records.ts). */
+export function isDiscoveryRead(service: string, name: string, data = false): boolean {
+  if (data || !DISCOVERY_SERVICES.has(service) || !/^(Describe|List|Get|Generate)/i.test(name) || NOT_DISCOVERY.has(name)) return false;
+  if (service === 'kms' && (/^Generate/i.test(name) || name === 'GetPublicKey')) return false;
+  // records.ts sends these two with withDecryption true (credential access, left out).
+  if (service === 'ssm' && (name === 'GetParameters' || name === 'GetParametersByPath')) return false;
+  return true;
+}
+
 type Row = [name: string, weight: number, shape: Shape, callers?: Caller, param?: string];
 
 function service(name: string, rows: Row[], extra: Partial<CatalogEntry> = {}): CatalogEntry[] {

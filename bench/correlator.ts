@@ -6,9 +6,9 @@
  *
  * Each scenario runs in its own process (peak RSS is per process). Events are CloudTrail
  * Describe* calls generated on the fly (nothing is preloaded), in time order over 24 hours,
- * each by a different principal; 1 in 1000 principals is an attacker making a 6-call burst.
- * Rules: the shipped aws-ct-ec2-discovery-call and aws-ct-ec2-discovery-burst (value_count of
- * eventName >= 5 in 30m by account and principal).
+ * each by a different principal; 1 in 1000 principals is an attacker making a 10-call burst.
+ * Rules: the shipped aws-ct-discovery-call and aws-ct-discovery-burst (value_count of
+ * eventName >= 10 in 30m by account and principal).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -33,7 +33,7 @@ const SCENARIOS: Record<string, Scenario> = {
   uncapped: { label: 'correlation, unbounded lateness, cap 2 000 000 (what the cap prevents)', correlations: true, maxGroups: 2_000_000 },
 };
 
-const CALLS = ['DescribeInstances', 'DescribeSecurityGroups', 'DescribeKeyPairs', 'DescribeVpcs', 'DescribeSnapshots', 'DescribeImages'];
+const CALLS = ['DescribeInstances', 'DescribeSecurityGroups', 'DescribeKeyPairs', 'DescribeVpcs', 'DescribeSnapshots', 'DescribeImages', 'DescribeSubnets', 'DescribeVolumes', 'DescribeRouteTables', 'DescribeAddresses'];
 const T0 = Date.parse('2026-11-04T00:00:00Z');
 const DAY = 86_400_000;
 
@@ -47,7 +47,7 @@ async function runScenario(name: string, events: number): Promise<void> {
   const scenario = SCENARIOS[name];
   if (scenario === undefined) throw new Error(`unknown scenario ${name}`);
   const rulesDir = new URL('../rules/aws/cloudtrail/', import.meta.url).pathname;
-  const set = await loadRuleSet({ paths: [`${rulesDir}aws-ct-ec2-discovery-call.yml`, `${rulesDir}aws-ct-ec2-discovery-burst.yml`] });
+  const set = await loadRuleSet({ paths: [`${rulesDir}aws-ct-discovery-call.yml`, `${rulesDir}aws-ct-discovery-burst.yml`] });
   if (set.errors.length > 0) throw new Error(JSON.stringify(set.errors));
   const options: DetectorOptions = { rules: set.rules, includeEvents: false };
   if (scenario.correlations) options.correlations = set.correlations;
@@ -83,7 +83,7 @@ async function runScenario(name: string, events: number): Promise<void> {
     };
     detector.process(envelope, out);
     if (attacker) {
-      // The attacker's burst: five more distinct calls within two minutes.
+      // The attacker's burst: nine more distinct calls within three minutes.
       for (let k = 1; k < CALLS.length; k++) {
         detector.process({ ...envelope, time: time + k * 20_000, record: { ...envelope.record, eventName: CALLS[(i + k) % CALLS.length], eventID: `e-${i}-${k}` } }, out);
       }

@@ -14,12 +14,14 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CATALOG, DISCOVERY_NAMES } from './catalog.ts';
+import { CATALOG, DISCOVERY_NAMES, isDiscoveryRead } from './catalog.ts';
 import type { CatalogEntry, Caller } from './catalog.ts';
 import { generateFlows } from './flows.ts';
 import type { FlowManifest } from './flows.ts';
-import { expectedAlerts, plantedEvents } from './planted.ts';
-import type { PlantedEvent } from './planted.ts';
+import { discoveryBurstEvents, expectedAlerts, plantedEvents } from './planted.ts';
+import type { PlantedBurstRecord, PlantedEvent } from './planted.ts';
+import { automationEvents } from './automation.ts';
+import type { AutomationSummary } from './automation.ts';
 import { HOUR, callRecord, makeAccount } from './records.ts';
 import type { Account, JsonObject, Principal } from './records.ts';
 import { Rng, WeightedPicker } from './rng.ts';
@@ -27,7 +29,7 @@ import { GzipFileWriter } from './gzip-files.ts';
 
 
 /** Bump when the generator's output changes, so a stale corpus is regenerated. */
-export const GENERATOR_VERSION = 7;
+export const GENERATOR_VERSION = 8;
 export const T0 = Date.parse('2026-11-03T00:00:00Z');
 export const DURATION = 24 * HOUR;
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('./data/', import.meta.url));
@@ -59,6 +61,10 @@ export interface CorpusManifest {
   /** Records per eventName (what jq and DuckDB must count). */
   eventNameCounts: Record<string, number>;
   expected: { pack: Record<string, number>; full: Record<string, number> };
+  /** The planted enumeration bursts (bench/precision.ts matches the discovery alerts to them). */
+  plantedBursts: PlantedBurstRecord[];
+  /** The scheduled automation in the background (terraform plans, inventory, monitoring, CI, console). */
+  automation: AutomationSummary;
   flows?: FlowManifest;
   options: Omit<GenerateOptions, 'out'>;
 }
@@ -69,6 +75,8 @@ interface Stream {
   weight: number;
   files: number;
   entries: WeightedPicker<CatalogEntry>;
+  /** The stream's catalog entries by `service:name`. */
+  byKey: Map<string, CatalogEntry>;
   callers: Map<Caller, { picker: WeightedPicker<Principal>; constrained: boolean }>;
 }
 
@@ -110,7 +118,8 @@ function makeStreams(accounts: Account[], totalFiles: number): Stream[] {
       const entries = CATALOG.filter((entry) => entry.global !== true || region === 'us-east-1');
       const callers = new Map<Caller, { picker: WeightedPicker<Principal>; constrained: boolean }>();
       for (const caller of ['app', 'human', 'any', 'service', 'portal'] as const) callers.set(caller, callerPicker(account, region, caller));
-      streams.push({ account, region, weight, files: 1, entries: new WeightedPicker(entries.map((e) => [e, e.weight] as const)), callers });
+      const byKey = new Map(entries.map((e) => [`${e.service}:${e.name}`, e] as const));
+      streams.push({ account, region, weight, files: 1, entries: new WeightedPicker(entries.map((e) => [e, e.weight] as const)), byKey, callers });
     }
   }
   // One file per stream at least; the rest by weight (largest remainder).
@@ -149,15 +158,22 @@ function backgroundRecord(rng: Rng, stream: Stream, time: number): JsonObject {
   const principal = picker.pick(rng);
   let name = entry.name;
   let chosen = entry;
-  if (entry.service === 'ec2' && DISCOVERY_NAMES.includes(name)) {
+  // A counted read outside the principal's own handful: one of its reads instead (no
+  // background principal reaches the discovery burst's 10 distinct calls on its own).
+  if (principal.reads !== undefined && isDiscoveryRead(entry.service, entry.name, entry.data === true) && !principal.reads.includes(`${entry.service}:${entry.name}`)) {
+    const own = principal.reads.map((key) => stream.byKey.get(key)).filter((e): e is CatalogEntry => e !== undefined);
+    chosen = own.length > 0 ? rng.pick(own) : (stream.byKey.get('ec2:DescribeNetworkInterfaces') as CatalogEntry);
+    name = chosen.name;
+  }
+  if (chosen.service === 'ec2' && DISCOVERY_NAMES.includes(name)) {
     const repertoire = constrained ? [] : principal.repertoire;
     if (repertoire.length === 0) {
       name = 'DescribeNetworkInterfaces';
       chosen = CATALOG.find((e) => e.service === 'ec2' && e.name === name) ?? entry;
     } else {
       name = rng.pick(repertoire);
-      if (name === 'DescribeInstances') chosen = CATALOG.find((e) => e.service === 'ec2' && e.name === name) ?? entry;
-      else if (chosen.shape !== 'describe') chosen = { ...entry, shape: 'describe' };
+      if (name === 'DescribeInstances') chosen = CATALOG.find((e) => e.service === 'ec2' && e.name === name) ?? chosen;
+      else if (chosen.shape !== 'describe') chosen = { ...chosen, shape: 'describe' };
     }
   }
   const identity = rng.pick(principal.identities);
@@ -223,9 +239,11 @@ export async function generateCorpus(options: GenerateOptions, log: (line: strin
     assigned += sizes[i] ?? 0;
   }
 
-  const planted = plantedEvents(rng, prod, T0);
+  const bursts = discoveryBurstEvents(rng, prod, T0);
+  const planted = [...plantedEvents(rng, prod, T0), ...bursts.events];
+  const automation = automationEvents(rng, prod, T0, options.records);
   const plantedByStream = new Map<string, PlantedEvent[]>();
-  for (const event of planted) {
+  for (const event of [...planted, ...automation.events]) {
     const key = `${prod.id}/${event.region}`;
     const list = plantedByStream.get(key) ?? [];
     list.push(event);
@@ -290,6 +308,8 @@ export async function generateCorpus(options: GenerateOptions, log: (line: strin
     identityTypes: Object.fromEntries(Object.entries(identityTypes).sort(([a], [b]) => a.localeCompare(b))),
     eventNameCounts: Object.fromEntries([...names].sort(([a], [b]) => a.localeCompare(b))),
     expected: { pack: expectedAlerts('pack'), full: expectedAlerts('full') },
+    plantedBursts: bursts.bursts,
+    automation: automation.summary,
     ...(flows === undefined ? {} : { flows }),
     options: rest,
   };

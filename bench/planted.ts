@@ -36,7 +36,8 @@ function attackerUser(account: Account, user = 'svc-reporting'): JsonObject {
   return iamUserIdentity(account.id, user, 'AIDA3Q7ZREPORTUSER01', 'AKIA3Q7ZREPORTKEY4VN');
 }
 
-function call(
+/** One API call record as CloudTrail writes it (planted attacks and scheduled automation). */
+export function call(
   rng: Rng,
   account: Account,
   time: number,
@@ -44,7 +45,7 @@ function call(
   identity: JsonObject,
   service: string,
   name: string,
-  fields: { request?: JsonObject | null; response?: JsonObject | null; errorCode?: string; errorMessage?: string; ip?: string; agent?: string; extra?: JsonObject; readOnly?: boolean; eventType?: string } = {},
+  fields: { request?: JsonObject | null; response?: JsonObject | null; errorCode?: string; errorMessage?: string; ip?: string; agent?: string; extra?: JsonObject; readOnly?: boolean; eventType?: string; console?: boolean } = {},
 ): PlantedEvent {
   const record: JsonObject = {
     eventVersion: '1.09',
@@ -70,6 +71,7 @@ function call(
   record.managementEvent = true;
   record.recipientAccountId = account.id;
   record.eventCategory = 'Management';
+  if (fields.console === true) record.sessionCredentialFromConsole = 'true';
   return { time, region, record };
 }
 
@@ -145,28 +147,23 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
-    name: 'Describe* burst by the leaked IAM user key (and ListBuckets)',
-    pack: { 'aws-ct-ec2-discovery-burst': 1, 'aws-ct-ec2-discovery-burst-by-access-key': 1 },
-    sigma: { aws_enum_buckets: 1 },
-    events(rng, account, start) {
-      const names = ['DescribeRegions', 'DescribeInstances', 'DescribeSecurityGroups', 'DescribeKeyPairs', 'DescribeVpcs', 'DescribeImages'];
-      const out = names.map((name, i) => call(rng, account, start + i * 17_000, 'us-east-1', attackerUser(account), 'ec2', name, { request: { maxResults: 1000 } }));
-      out.push(call(rng, account, start + 120_000, 'us-east-1', attackerUser(account), 's3', 'ListBuckets', { request: { Host: 's3.amazonaws.com' } }));
-      return out;
-    },
-  },
-  {
-    name: 'the allowlisted inventory role makes the same burst (no alert)',
+    name: 'the allowlisted inventory role makes a broader burst than the attacker (no alert)',
     pack: {},
     sigma: {},
     events(rng, account, start) {
       const identity = assumedRoleIdentity(account.id, ALLOWLISTED_ROLE, 'inventory-run', 'AROA3Q7ZINVENTORY001', `ASIA${rng.chars(16)}`);
-      const names = ['DescribeRegions', 'DescribeInstances', 'DescribeSecurityGroups', 'DescribeKeyPairs', 'DescribeVpcs', 'DescribeImages', 'DescribeSnapshots', 'DescribeVolumes'];
+      const ec2 = ['DescribeRegions', 'DescribeInstances', 'DescribeSecurityGroups', 'DescribeKeyPairs', 'DescribeVpcs', 'DescribeImages', 'DescribeSnapshots', 'DescribeVolumes'];
+      const global: ReadonlyArray<readonly [string, string]> = [['sts', 'GetCallerIdentity'], ['iam', 'ListUsers'], ['iam', 'ListRoles'], ['iam', 'ListPolicies'], ['s3', 'GetBucketLocation'], ['organizations', 'DescribeOrganization']];
+      const regional: ReadonlyArray<readonly [string, string]> = [['rds', 'DescribeDBInstances'], ['lambda', 'ListFunctions20150331'], ['kms', 'ListKeys'], ['dynamodb', 'ListTables'], ['ecs', 'ListClusters'], ['eks', 'ListClusters'], ['cloudtrail', 'DescribeTrails']];
       const out: PlantedEvent[] = [];
-      // Every 90 minutes, in three regions.
+      const fields = { ip: '10.0.12.34', agent: 'inventory-scanner/4.2 aws-sdk-go-v2/1.30.3' };
+      // Every 90 minutes, in three regions: 21 distinct calls per region, 27 in all.
       for (let run = 0; run < 3; run++) {
         for (const region of ['us-east-1', 'us-west-2', 'eu-west-1']) {
-          names.forEach((name, i) => out.push(call(rng, account, start + run * 90 * MINUTE + i * 5_000, region, identity, 'ec2', name, { ip: '10.0.12.34', agent: 'inventory-scanner/4.2 aws-sdk-go-v2/1.30.3' })));
+          const at = start + run * 90 * MINUTE;
+          ec2.forEach((name, i) => out.push(call(rng, account, at + i * 5_000, region, identity, 'ec2', name, fields)));
+          regional.forEach(([service, name], i) => out.push(call(rng, account, at + 45_000 + i * 5_000, region, identity, service, name, fields)));
+          if (region === 'us-east-1') global.forEach(([service, name], i) => out.push(call(rng, account, at + 90_000 + i * 5_000, region, identity, service, name, fields)));
         }
       }
       return out;
@@ -234,7 +231,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'SSM command, session token for an IAM user, SSH opened to the world',
-    pack: {},
+    pack: { 'aws-ct-ssm-send-command': 1, 'aws-ct-ec2-security-group-admin-port-open-to-internet': 1 },
     sigma: { aws_cloudtrail_ssm_malicious_usage: 1, aws_sts_getsessiontoken_misuse: 1, aws_cloudtrail_security_group_change_ingress_egress: 1 },
     events(rng, account, start) {
       const user = attackerUser(account, 'legacy-backup');
@@ -246,6 +243,152 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
 ];
+
+/** One planted enumeration burst of the attacker kind: a principal that never enumerated suddenly makes 10+ distinct read calls across services. */
+export interface DiscoveryBurst {
+  name: string;
+  /** Hours after the day's start. */
+  at: number;
+  region: string;
+  identity(account: Account): JsonObject;
+  /** The calls in order: service, eventName, request parameters. */
+  calls: ReadonlyArray<readonly [service: string, name: string, request?: JsonObject]>;
+  /** Alerts this burst raises with the built-in pack (the discovery bursts included). */
+  pack: Record<string, number>;
+  sigma: Record<string, number>;
+}
+
+const STOLEN_INSTANCE = 'i-0f3e2d1c0b9a87654';
+const USERDATA_TARGETS = ['i-0a1b2c3d4e5f60718', 'i-0b2c3d4e5f6071829', 'i-0c3d4e5f607182930', 'i-0d4e5f60718293a41'];
+
+export const DISCOVERY_BURSTS: readonly DiscoveryBurst[] = [
+  {
+    name: 'leaked long-term key of svc-reporting: whoami, then EC2, IAM, S3 and RDS',
+    at: 3.25,
+    region: 'us-east-1',
+    identity: (account) => attackerUser(account),
+    calls: [
+      ['sts', 'GetCallerIdentity'], ['iam', 'ListAttachedUserPolicies', { userName: 'svc-reporting' }], ['ec2', 'DescribeRegions'], ['ec2', 'DescribeInstances', { maxResults: 1000 }],
+      ['ec2', 'DescribeSecurityGroups'], ['ec2', 'DescribeKeyPairs'], ['ec2', 'DescribeVpcs'], ['s3', 'ListBuckets', { Host: 's3.amazonaws.com' }], ['iam', 'ListUsers'], ['rds', 'DescribeDBInstances'],
+      ['lambda', 'ListFunctions20150331'],
+    ],
+    pack: { 'aws-ct-discovery-burst': 1, 'aws-ct-discovery-burst-by-access-key': 1 },
+    sigma: { aws_enum_buckets: 1 },
+  },
+  {
+    name: 'stolen instance credentials used from outside: identity, IAM, then user data of four instances',
+    at: 7.6,
+    region: 'us-east-1',
+    identity: (account) => assumedRoleIdentity(account.id, 'image-resizer', STOLEN_INSTANCE, 'AROA3Q7ZIMAGERESIZE1', 'ASIA3Q7ZIMAGERESKEY1'),
+    calls: [
+      ['sts', 'GetCallerIdentity'], ['iam', 'GetRole', { roleName: 'image-resizer' }], ['iam', 'ListAttachedRolePolicies', { roleName: 'image-resizer' }], ['iam', 'ListRolePolicies', { roleName: 'image-resizer' }],
+      ['ec2', 'DescribeInstances', { maxResults: 1000 }],
+      ...USERDATA_TARGETS.map((instanceId) => ['ec2', 'DescribeInstanceAttribute', { instanceId, attribute: 'userData' }] as const),
+      ['s3', 'ListBuckets', { Host: 's3.amazonaws.com' }], ['ssm', 'DescribeParameters'], ['secretsmanager', 'ListSecrets'], ['lambda', 'ListFunctions20150331'],
+    ],
+    pack: { 'aws-ct-discovery-burst': 1, 'aws-ct-ec2-userdata-read-burst': 1 },
+    sigma: {},
+  },
+  {
+    name: 'hijacked CI session maps IAM, Organizations, S3 and looks for public RDS snapshots',
+    at: 12.4,
+    region: 'us-east-1',
+    identity: (account) => assumedRoleIdentity(account.id, 'github-actions-deploy', 'GitHubActions-recon', 'AROA3Q7ZGHDEPLOY0001', 'ASIA3Q7ZGHDEPLOYKEY1'),
+    calls: [
+      ['sts', 'GetCallerIdentity'], ['iam', 'ListUsers'], ['iam', 'ListRoles'], ['iam', 'ListPolicies'], ['organizations', 'DescribeOrganization'], ['organizations', 'ListAccounts'],
+      ['s3', 'GetBucketPolicy', { bucketName: 'acme-prod-backups-111122223333', policy: '' }], ['s3', 'GetBucketAcl', { bucketName: 'acme-prod-backups-111122223333', acl: '' }], ['rds', 'DescribeDBInstances'],
+      ['rds', 'DescribeDBSnapshots', { includePublic: true, maxRecords: 100 }], ['kms', 'ListKeys'], ['secretsmanager', 'ListSecrets'],
+    ],
+    pack: { 'aws-ct-discovery-burst': 1, 'aws-ct-snapshot-public-enumeration': 1 },
+    sigma: {},
+  },
+  {
+    name: 'a federated contractor session checks the defences and the clusters (us-west-2)',
+    at: 15.8,
+    region: 'us-west-2',
+    identity: (account) => ({
+      type: 'FederatedUser',
+      principalId: `${account.id}:contractor-b`,
+      arn: `arn:aws:sts::${account.id}:federated-user/contractor-b`,
+      accountId: account.id,
+      accessKeyId: 'ASIA3Q7ZCONTRACTORB1',
+      sessionContext: { sessionIssuer: { type: 'IAMUser', principalId: 'AIDA3Q7ZFEDBROKER001', arn: `arn:aws:iam::${account.id}:user/federation-broker`, accountId: account.id, userName: 'federation-broker' }, attributes: { creationDate: '2026-11-03T15:30:00Z', mfaAuthenticated: 'false' } },
+    }),
+    calls: [
+      ['cloudtrail', 'DescribeTrails'], ['cloudtrail', 'GetTrailStatus', { name: 'acct-audit-trail' }], ['cloudtrail', 'GetEventSelectors', { trailName: 'acct-audit-trail' }], ['guardduty', 'ListDetectors'],
+      ['securityhub', 'DescribeHub'], ['config', 'DescribeConfigurationRecorders'], ['eks', 'ListClusters'], ['eks', 'DescribeCluster', { name: 'prod-main' }], ['ecr', 'DescribeRepositories'],
+      ['ecs', 'ListClusters'], ['logs', 'DescribeLogGroups'], ['ec2', 'DescribeSubnets'],
+    ],
+    pack: { 'aws-ct-discovery-burst': 1 },
+    sigma: {},
+  },
+  {
+    name: 'stolen SSO token used from the CLI: quotas, Bedrock models, SES and Lambda (LLM and spam abuse scouting)',
+    at: 21.1,
+    region: 'us-east-1',
+    identity: (account) => assumedRoleIdentity(account.id, 'AWSReservedSSO_PowerUserAccess_7e2a4c9b6d1f8a03', 'omar.f@example.com', 'AROA3Q7ZSSOPOWER0001', 'ASIA3Q7ZSSOOMARKEY01'),
+    calls: [
+      ['sts', 'GetCallerIdentity'], ['ec2', 'DescribeRegions'], ['servicequotas', 'GetServiceQuota', { serviceCode: 'ec2', quotaCode: 'L-1216C47A' }], ['bedrock', 'ListFoundationModels'],
+      ['bedrock', 'GetModelInvocationLoggingConfiguration'], ['ses', 'GetSendQuota'], ['ses', 'ListIdentities'], ['sns', 'GetSMSAttributes'], ['lambda', 'ListFunctions20150331'], ['iam', 'ListUsers'],
+      ['ec2', 'DescribeInstanceTypeOfferings'],
+    ],
+    pack: { 'aws-ct-discovery-burst': 1 },
+    sigma: {},
+  },
+];
+
+/** The planted discovery bursts' records: one copy each, one call every 9-20 seconds. */
+export function discoveryBurstEvents(rng: Rng, account: Account, t0: number): { events: PlantedEvent[]; bursts: PlantedBurstRecord[] } {
+  const events: PlantedEvent[] = [];
+  const bursts: PlantedBurstRecord[] = [];
+  for (const burst of DISCOVERY_BURSTS) {
+    const identity = burst.identity(account);
+    let time = t0 + Math.round(burst.at * HOUR);
+    const start = time;
+    for (const [service, name, request] of burst.calls) {
+      events.push(call(rng, account, time, burst.region, identity, service, name, { request: request ?? null, ip: ATTACKER_IPS[bursts.length % 2] as string }));
+      time += 9_000 + rng.int(11_000);
+    }
+    const accessKeyId = String(identity.accessKeyId ?? '');
+    bursts.push({
+      name: burst.name,
+      account: account.id,
+      arn: String(identity.arn),
+      ...(accessKeyId.startsWith('AKIA') ? { accessKeyId } : {}),
+      start: new Date(start).toISOString(),
+      end: new Date(time).toISOString(),
+      distinct: new Set(burst.calls.map(([, name]) => name)).size,
+    });
+  }
+  return { events, bursts };
+}
+
+/** What the manifest records of each planted burst (bench/precision.ts matches alerts to it). */
+export interface PlantedBurstRecord {
+  name: string;
+  account: string;
+  arn: string;
+  /** Set when the burst is signed with a long-term key: aws-ct-discovery-burst-by-access-key must find it too. */
+  accessKeyId?: string;
+  start: string;
+  end: string;
+  distinct: number;
+}
+
+/** The discovery correlations whose background alerts bench/precision.ts measures: the scan must find at least the planted ones. */
+export const PRECISION_RULES: readonly string[] = ['aws-ct-discovery-burst', 'aws-ct-discovery-burst-by-access-key'];
+
+/** Differences between expected and scanned alert counts: exact, except PRECISION_RULES (at least the planted). */
+export function diffAlertCounts(expected: Record<string, number>, actual: Record<string, number>): string[] {
+  const keys = new Set([...Object.keys(expected), ...Object.keys(actual)]);
+  const out: string[] = [];
+  for (const key of [...keys].sort()) {
+    const e = expected[key] ?? 0;
+    const a = actual[key] ?? 0;
+    if (PRECISION_RULES.includes(key) ? a < e : a !== e) out.push(`${key}: expected ${PRECISION_RULES.includes(key) ? 'at least ' : ''}${e}, got ${a}`);
+  }
+  return out;
+}
 
 /** Three copies, eight hours apart, each scenario at its own minute. */
 export const PLANT_TIMES_HOURS: readonly number[] = [2, 10, 18];
@@ -263,13 +406,18 @@ export function plantedEvents(rng: Rng, account: Account, t0: number): PlantedEv
   return out;
 }
 
-/** rule key -> alert count, for the `pack` or `full` rule set. */
+/** rule key -> alert count, for the `pack` or `full` rule set (discovery bursts: the planted ones; the background adds some, see PRECISION_RULES). */
 export function expectedAlerts(set: 'pack' | 'full'): Record<string, number> {
   const out: Record<string, number> = {};
   for (const scenario of SCENARIOS) {
     const rows = set === 'pack' ? [scenario.pack] : [scenario.pack, scenario.sigma];
     for (const row of rows) {
       for (const [rule, count] of Object.entries(row)) out[rule] = (out[rule] ?? 0) + count * PLANT_TIMES_HOURS.length;
+    }
+  }
+  for (const burst of DISCOVERY_BURSTS) {
+    for (const row of set === 'pack' ? [burst.pack] : [burst.pack, burst.sigma]) {
+      for (const [rule, count] of Object.entries(row)) out[rule] = (out[rule] ?? 0) + count;
     }
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));

@@ -3,7 +3,7 @@
  * account's resources, and the request/response bodies of each call shape. Used by the
  * background generator (generate.ts) and the planted attacks (planted.ts).
  */
-import { CATALOG, DISCOVERY_NAMES } from './catalog.ts';
+import { CATALOG, DISCOVERY_NAMES, isDiscoveryRead } from './catalog.ts';
 import type { CatalogEntry } from './catalog.ts';
 import { Rng, WeightedPicker } from './rng.ts';
 
@@ -19,8 +19,14 @@ export interface Principal {
   identities: JsonObject[];
   weight: number;
   homeRegions: readonly string[];
-  /** The EC2 discovery calls this principal makes: at most 4 (no background burst). */
+  /** The EC2 discovery calls this principal makes: at most 4 (no multi-region or EC2 probing pattern). */
   repertoire: readonly string[];
+  /**
+   * The read-only calls aws-ct-discovery-call counts that this principal makes (`service:name`),
+   * at most 8: its EC2 repertoire, DescribeNetworkInterfaces and 1-3 others. Absent for AWS
+   * services and AWS-invoked roles (the rule leaves them out, so they may call anything).
+   */
+  reads?: readonly string[];
   userAgents: readonly string[];
   sourceIps: readonly string[];
 }
@@ -102,6 +108,21 @@ function repertoire(rng: Rng): string[] {
   return [...out];
 }
 
+const COUNTED = CATALOG.filter((entry) => entry.data !== true && isDiscoveryRead(entry.service, entry.name) && !(entry.service === 'ec2' && DISCOVERY_NAMES.includes(entry.name)) && entry.name !== 'DescribeNetworkInterfaces');
+
+/** A principal's counted reads: its EC2 repertoire, DescribeNetworkInterfaces and 1-3 other reads (at most 8 distinct). */
+function readsOf(rng: Rng, ec2: readonly string[]): string[] {
+  const picker = new WeightedPicker(COUNTED.map((entry) => [`${entry.service}:${entry.name}`, entry.weight] as const));
+  const out = new Set([...ec2.map((name) => `ec2:${name}`), 'ec2:DescribeNetworkInterfaces']);
+  const extra = rng.between(1, 3);
+  for (let i = 0; i < 20 && out.size < ec2.length + 1 + extra; i++) out.add(picker.pick(rng));
+  return [...out];
+}
+
+function withReads(rng: Rng, principal: Omit<Principal, 'reads'>): Principal {
+  return { ...principal, reads: readsOf(rng, principal.repertoire) };
+}
+
 function ipFrom(rng: Rng, prefix: string): string {
   return `${prefix}.${rng.between(1, 254)}`;
 }
@@ -141,7 +162,7 @@ export function makeAccount(rng: Rng, id: string, name: string, regions: Account
       const session = rng.chance(0.5) ? `i-0${rng.hex(16)}` : rng.chance(0.5) ? `botocore-session-${rng.between(1700000000, 1799999999)}` : rng.hex(32);
       identities.push(assumedRoleIdentity(id, role, session, roleId, `ASIA${rng.chars(16)}`));
     }
-    principals.push({
+    principals.push(withReads(rng, {
       kind: 'app',
       label: role,
       identities,
@@ -150,7 +171,7 @@ export function makeAccount(rng: Rng, id: string, name: string, regions: Account
       repertoire: repertoire(rng),
       userAgents: [rng.pick(SDK_AGENTS), rng.pick(SDK_AGENTS)],
       sourceIps: rng.chance(0.5) ? vpcIps : natIps,
-    });
+    }));
   });
   for (const [role, service] of SERVICE_ROLES) {
     const roleId = `AROA${rng.chars(17)}`;
@@ -166,7 +187,7 @@ export function makeAccount(rng: Rng, id: string, name: string, regions: Account
     });
   }
   IAM_USERS.forEach((user, i) => {
-    principals.push({
+    principals.push(withReads(rng, {
       kind: 'human',
       label: user,
       identities: [iamUserIdentity(id, user, `AIDA${rng.chars(17)}`, `AKIA${rng.chars(16)}`)],
@@ -175,13 +196,13 @@ export function makeAccount(rng: Rng, id: string, name: string, regions: Account
       repertoire: repertoire(rng),
       userAgents: [rng.pick(HUMAN_AGENTS), rng.pick(SDK_AGENTS)],
       sourceIps: i < 4 ? officeIps : natIps,
-    });
+    }));
   });
   for (const set of SSO_SETS) {
     const roleId = `AROA${rng.chars(17)}`;
     for (const person of SSO_PEOPLE) {
       if (!rng.chance(0.5)) continue;
-      principals.push({
+      principals.push(withReads(rng, {
         kind: 'human',
         label: `${set}/${person}`,
         identities: [assumedRoleIdentity(id, set, person, roleId, `ASIA${rng.chars(16)}`, { sessionContext: { attributes: { creationDate: '2026-11-03T07:58:12Z', mfaAuthenticated: 'true' } } })],
@@ -190,11 +211,11 @@ export function makeAccount(rng: Rng, id: string, name: string, regions: Account
         repertoire: repertoire(rng),
         userAgents: HUMAN_AGENTS,
         sourceIps: officeIps,
-      });
+      }));
     }
   }
   for (const user of ['contractor-a', 'support-portal']) {
-    principals.push({
+    principals.push(withReads(rng, {
       kind: 'human',
       label: `federated/${user}`,
       identities: [
@@ -215,9 +236,9 @@ export function makeAccount(rng: Rng, id: string, name: string, regions: Account
       repertoire: repertoire(rng),
       userAgents: [rng.pick(SDK_AGENTS)],
       sourceIps: natIps,
-    });
+    }));
   }
-  principals.push({
+  principals.push(withReads(rng, {
     kind: 'cross-account',
     label: 'partner account',
     identities: [{ type: 'AWSAccount', principalId: `AIDA${rng.chars(17)}`, accountId: '999988887777' }],
@@ -226,7 +247,7 @@ export function makeAccount(rng: Rng, id: string, name: string, regions: Account
     repertoire: [],
     userAgents: [rng.pick(SDK_AGENTS)],
     sourceIps: [ipFrom(rng, '192.0.2')],
-  });
+  }));
   principals.push({
     kind: 'portal',
     label: 'identity center user',
@@ -459,6 +480,12 @@ function runInstancesBodies(ctx: CallContext): { request: JsonObject; response: 
 
 const SERVICE_HOST: Record<string, string> = { monitoring: 'monitoring', signin: 'signin', tagging: 'tagging' };
 
+function stableIndex(text: string, size: number): number {
+  let hash = 0;
+  for (let i = 0; i < text.length; i++) hash = (hash * 31 + text.charCodeAt(i)) >>> 0;
+  return hash % size;
+}
+
 /** The record for one call, in CloudTrail's field order. */
 export function callRecord(ctx: CallContext): JsonObject {
   const { rng, account, region, entry, principal, identity, time } = ctx;
@@ -469,7 +496,10 @@ export function callRecord(ctx: CallContext): JsonObject {
   let eventType = 'AwsApiCall';
   let category = 'Management';
   let userAgent = rng.pick(principal.userAgents);
-  let sourceIp = rng.pick(principal.sourceIps);
+  // An instance's credentials leave through one address (its NAT gateway or VPC endpoint):
+  // a session named after an instance keeps one source IP all day.
+  const session = String(identity.arn ?? '');
+  let sourceIp = /\/i-0[0-9a-f]+$/.test(session) ? (principal.sourceIps[stableIndex(session, principal.sourceIps.length)] as string) : rng.pick(principal.sourceIps);
   let shared = false;
   let identityOut: JsonObject = identity;
   switch (entry.shape) {

@@ -20,6 +20,7 @@ import type { CorpusManifest } from './generate.ts';
 import { GNU_TIME, TASKSET, describeMachine, jqVersion, run, spread } from './measure.ts';
 import type { Machine, Measured, Spread } from './measure.ts';
 import { writeResultsSection } from './results.ts';
+import { diffAlertCounts } from './planted.ts';
 
 const BENCH_DIR = fileURLToPath(new URL('./', import.meta.url));
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -104,17 +105,6 @@ function countAlerts(jsonl: string, ids: Map<string, string>): Record<string, nu
     counts[key] = (counts[key] ?? 0) + 1;
   }
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
-}
-
-function diffCounts(expected: Record<string, number>, actual: Record<string, number>): string[] {
-  const keys = new Set([...Object.keys(expected), ...Object.keys(actual)]);
-  const out: string[] = [];
-  for (const key of [...keys].sort()) {
-    const e = expected[key] ?? 0;
-    const a = actual[key] ?? 0;
-    if (e !== a) out.push(`${key}: expected ${e}, got ${a}`);
-  }
-  return out;
 }
 
 function scanHelp(): string {
@@ -226,7 +216,7 @@ async function main(): Promise<void> {
         return { records: manifest.records, seconds: summarySeconds(measured.stderr), result: countAlerts(readFileSync(out, 'utf8'), ids) };
       },
       check: (result) => {
-        const diff = diffCounts(expected, result as Record<string, number>);
+        const diff = diffAlertCounts(expected, result as Record<string, number>);
         const total = Object.values(expected).reduce((a, b) => a + b, 0);
         return { ok: diff.length === 0, detail: diff.length === 0 ? `${total} alerts, as planted` : diff.join('; ') };
       },
@@ -311,7 +301,7 @@ async function main(): Promise<void> {
       },
       check: (result) => {
         const expected = manifest.flows?.expected ?? {};
-        const diff = diffCounts(expected, result as Record<string, number>);
+        const diff = diffAlertCounts(expected, result as Record<string, number>);
         return { ok: diff.length === 0, detail: diff.length === 0 ? `${Object.entries(expected).map(([rule, n]) => `${n} ${rule}`).join(', ')}, as planted` : diff.join('; ') };
       },
       reps: args.reps,

@@ -104,6 +104,8 @@ export const TECHNIQUES: readonly TechniqueInfo[] = [
   T('T1606.002', 'Forge Web Credentials: SAML Tokens', 'credential-access'),
   T('T1648', 'Serverless Execution', 'execution'),
   T('T1651', 'Cloud Administration Command', 'execution'),
+  T('T1087.004', 'Account Discovery: Cloud Account', 'discovery'),
+  T('T1619', 'Cloud Storage Object Discovery', 'discovery'),
 ];
 
 /**

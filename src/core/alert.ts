@@ -29,6 +29,8 @@ export interface Alert {
       source: string;
       /** Whether the group had any history apart from this window. */
       history: boolean;
+      /** Whose history was used, when not the group's own (the role behind a session). */
+      principal?: string;
       /** The values new for the group (at most 100); the condition held on their number. */
       novel_values: string[];
       novel_count: number;

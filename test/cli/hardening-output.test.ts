@@ -186,7 +186,7 @@ test('stderr shows JSON keys, file names, feed lines and rule names escaped', { 
       `title: ${yaml(`Title ${sequence}`)}\nid: 5d0c2b7e-0000-4000-8000-${String(i).padStart(12, '0')}\nname: ${yaml(`rule-${i}${sequence}`)}\nstatus: test\ndescription: x\nlevel: high\ntags: [${yaml(`attack.t1098${sequence}`)}]\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n    selection: {eventName: ${yaml(`X${i}`)}}\n    condition: selection\n`,
     );
   }
-  const lint = await runBounded(['rules', 'lint', rules]);
+  const lint = await runBounded(['rules', 'lint', '--pack-conventions', rules]);
   assert.equal(lint.code, 2);
   assert.ok((lint.stderr.match(/TH_RULE_SCHEMA/g) ?? []).length >= sequences.length, lint.stderr.slice(0, 2000));
   assertNoRaw(lint.stderr, 'rules lint');

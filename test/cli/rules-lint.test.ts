@@ -199,7 +199,7 @@ id: 0a1b2c3d-0000-4000-8000-0000000000f1
 logsource: {product: aws, service: cloudtrail}
 filter:
     rules:
-        - aws-ct-ec2-discovery-call
+        - aws-ct-discovery-call
     scanner:
         userIdentity.arn: arn:aws:iam::111122223333:role/scanner
     condition: not scanner
@@ -209,7 +209,7 @@ filter:
   assert.match(withPack.stderr, /rules lint: 0 rules, 0 correlations, 1 filters, 0 problems, 0 warnings\n/);
   const alone = await runCli(['rules', 'lint', '--no-default-rules', filters]);
   assert.equal(alone.code, 2, alone.stderr);
-  assert.ok(problemLines(alone.stderr).some((line) => line.includes('TH_RULE_REFERENCE') && line.includes('aws-ct-ec2-discovery-call') && line.includes('allow-scanner.yml')), alone.stderr);
+  assert.ok(problemLines(alone.stderr).some((line) => line.includes('TH_RULE_REFERENCE') && line.includes('aws-ct-discovery-call') && line.includes('allow-scanner.yml')), alone.stderr);
 });
 
 test("rules lint: SigmaHQ's AWS rules pass Sigma validity, and fail only pack conventions when asked", { skip: !existsSync(SIGMAHQ) && 'no ../shared/corpus/sigmahq-aws here' }, async () => {

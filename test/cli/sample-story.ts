@@ -1,8 +1,8 @@
 /** The alerts of samples/cloudtrail, as samples/README.md tells the story: rule name × count. */
 export const CLOUDTRAIL_STORY = {
   'aws-ct-cloudtrail-stopped-or-deleted': 1,
-  'aws-ct-ec2-discovery-burst': 1,
-  'aws-ct-ec2-discovery-burst-by-access-key': 1,
+  'aws-ct-discovery-burst': 1,
+  'aws-ct-discovery-burst-by-access-key': 1,
   'aws-ct-ec2-export-task': 1,
   'aws-ct-ec2-keypair-known-attacker-name': 2,
   'aws-ct-ec2-launch-with-userdata-failed': 1,

@@ -30,7 +30,7 @@ test('scan samples/ prints the sample story as JSON lines when piped, and a summ
   assert.equal(result.code, 0, result.stderr);
   const alerts = alertLines(result.stdout);
   assert.deepEqual(ruleCounts(alerts), SAMPLE_STORY);
-  assert.match(result.stderr, /263 records from 4 inputs against \d+ rules/);
+  assert.match(result.stderr, /265 records from 4 inputs against \d+ rules/);
   assert.match(result.stderr, /14 alerts|13 alerts/);
   assert.match(result.stderr, /no input errors/);
   for (const alert of alerts) assert.ok((alert.events?.length ?? 0) >= 1, 'alerts embed their events by default');

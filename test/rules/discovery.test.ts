@@ -18,7 +18,8 @@ import { scan } from '../../src/scan/scan.ts';
 import type { Alert } from '../../src/core/alert.ts';
 import type { LogRecord } from '../../src/core/envelope.ts';
 
-const BURST = 'aws-ct-ec2-discovery-burst';
+const BURST = 'aws-ct-discovery-burst';
+const BY_KEY = 'aws-ct-discovery-burst-by-access-key';
 const ACCOUNT = '111122223333';
 const T0 = Date.parse('2026-11-04T10:00:00Z');
 const MINUTE = 60_000;
@@ -55,13 +56,13 @@ function assumedRole(role: string, session: string): LogRecord {
 
 const ATTACKER = assumedRole('web-app-role', 'i-0a1b2c3d4e5f60718');
 
-function describe(offsetMs: number, eventName: string, identity: LogRecord = ATTACKER): LogRecord {
+function describe(offsetMs: number, eventName: string, identity: LogRecord = ATTACKER, eventSource = 'ec2.amazonaws.com'): LogRecord {
   sequence += 1;
   return {
     eventVersion: '1.09',
     userIdentity: identity,
     eventTime: new Date(T0 + offsetMs).toISOString().replace('.000Z', 'Z'),
-    eventSource: 'ec2.amazonaws.com',
+    eventSource,
     eventName,
     awsRegion: 'us-east-1',
     sourceIPAddress: '198.51.100.23',
@@ -78,7 +79,28 @@ function describe(offsetMs: number, eventName: string, identity: LogRecord = ATT
   };
 }
 
-const CALLS = ['DescribeInstances', 'DescribeSecurityGroups', 'DescribeKeyPairs', 'DescribeVpcs', 'DescribeSnapshots', 'DescribeImages'];
+/** Ten distinct read-only calls across five services: the smallest burst the pack alerts on. */
+const CALLS: ReadonlyArray<readonly [eventName: string, eventSource: string]> = [
+  ['GetCallerIdentity', 'sts.amazonaws.com'],
+  ['ListUsers', 'iam.amazonaws.com'],
+  ['ListRoles', 'iam.amazonaws.com'],
+  ['ListBuckets', 's3.amazonaws.com'],
+  ['GetBucketPolicy', 's3.amazonaws.com'],
+  ['DescribeDBInstances', 'rds.amazonaws.com'],
+  ['DescribeDBClusters', 'rds.amazonaws.com'],
+  ['ListFunctions20150331', 'lambda.amazonaws.com'],
+  ['GetFunction20150331v2', 'lambda.amazonaws.com'],
+  ['DescribeInstances', 'ec2.amazonaws.com'],
+];
+
+/** The CALLS burst by one identity, one call every `stepMs` from `startMs`. */
+function sweep(identity: LogRecord = ATTACKER, startMs = 0, stepMs = MINUTE, calls = CALLS): LogRecord[] {
+  return calls.map(([eventName, eventSource], i) => describe(startMs + i * stepMs, eventName, identity, eventSource));
+}
+
+function iamUser(user: string, accessKeyId: string): LogRecord {
+  return { type: 'IAMUser', principalId: 'AIDA3Q7ZK4EXAMPLEUSR9', arn: `arn:aws:iam::${ACCOUNT}:user/${user}`, accountId: ACCOUNT, accessKeyId, userName: user };
+}
 
 /** A CloudTrail log file as AWS delivers it (gzipped `{"Records": [...]}`), named like one. */
 async function logFile(name: string, records: LogRecord[]): Promise<string> {
@@ -95,27 +117,30 @@ async function scanFiles(files: string[], options: Partial<DetectorOptions> = {}
   return alerts;
 }
 
-const bursts = (alerts: readonly Alert[]): Alert[] => alerts.filter((alert) => alert.rule.name === BURST);
+const bursts = (alerts: readonly Alert[], name = BURST): Alert[] => alerts.filter((alert) => alert.rule.name === name);
 
 test('the pack loads the discovery rules and correlations without errors of their own', () => {
-  const ours = pack.errors.filter((error) => /discovery|region-enumeration|stop-instances|start-instances|userdata-modify-call|stop-modify/.test(error.location));
+  const ours = pack.errors.filter((error) => /discovery|region-enumeration|stop-instances|start-instances|userdata-modify-call|stop-modify|userdata-read|snapshot-public/.test(error.location));
   assert.deepEqual(ours, []);
-  for (const name of [BURST, 'aws-ct-ec2-discovery-burst-by-access-key', 'aws-ct-ec2-discovery-denied-probing', 'aws-ct-ec2-multi-region-enumeration', 'aws-ct-ec2-stop-modify-userdata-start']) {
+  for (const name of [BURST, BY_KEY, 'aws-ct-ec2-discovery-denied-probing', 'aws-ct-ec2-multi-region-enumeration', 'aws-ct-ec2-stop-modify-userdata-start', 'aws-ct-ec2-userdata-read-burst']) {
     assert.ok(pack.correlations.some((rule) => rule.name === name), name);
+  }
+  for (const gone of ['aws-ct-ec2-discovery-call', 'aws-ct-ec2-discovery-call-long-term-key', 'aws-ct-ec2-discovery-burst', 'aws-ct-ec2-discovery-burst-by-access-key']) {
+    assert.ok(![...pack.rules, ...pack.correlations].some((rule) => rule.name === gone), `${gone} is replaced`);
   }
 });
 
 test('a burst split across two log files delivered in reverse order is found (one alert)', async () => {
-  const early = await logFile('20261104T1005Z_early', CALLS.slice(0, 3).map((name, i) => describe(i * MINUTE, name)));
-  const late = await logFile('20261104T1015Z_late', CALLS.slice(3).map((name, i) => describe((8 + i) * MINUTE, name)));
+  const early = await logFile('20261104T1005Z_early', sweep(ATTACKER, 0, MINUTE, CALLS.slice(0, 5)));
+  const late = await logFile('20261104T1015Z_late', sweep(ATTACKER, 8 * MINUTE, MINUTE, CALLS.slice(5)));
   for (const options of [{}, { lateness: 15 * MINUTE }]) {
     const alerts = bursts(await scanFiles([late, early], options));
     assert.equal(alerts.length, 1, JSON.stringify(options));
-    assert.equal(alerts[0]?.correlation?.value_count, 6);
+    assert.equal(alerts[0]?.correlation?.value_count, 10);
     assert.deepEqual(alerts[0]?.correlation?.group, { recipientAccountId: ACCOUNT, 'userIdentity.arn': ATTACKER.arn });
     assert.equal(alerts[0]?.correlation?.window.start, '2026-11-04T10:00:00.000Z');
-    assert.equal(alerts[0]?.time, '2026-11-04T10:10:00.000Z', 'time of the last triggering event');
-    assert.equal(alerts[0]?.count, 6);
+    assert.equal(alerts[0]?.time, '2026-11-04T10:12:00.000Z', 'time of the last triggering event');
+    assert.equal(alerts[0]?.count, 10);
   }
   const tooStrict = bursts(await scanFiles([late, early], { lateness: MINUTE }));
   assert.equal(tooStrict.length, 0, 'control: with a 1-minute lateness the earlier file is too late to be correlated');
@@ -124,21 +149,100 @@ test('a burst split across two log files delivered in reverse order is found (on
   assert.equal(alone.length, 0, 'the building block raises nothing by itself');
 });
 
-test('one API polled hundreds of times (an autoscaler) does not fire', async () => {
+test('ten distinct calls across IAM, S3, RDS, Lambda and STS fire; so do seven EC2 Describe* calls outside the old fixed list plus three others', async () => {
+  const crossService = await logFile('20261104T1000Z_cross', sweep(ATTACKER, 0, 20_000, CALLS.slice(0, 9).concat([['GetAccountAuthorizationDetails', 'iam.amazonaws.com']])));
+  const found = bursts(await scanFiles([crossService]));
+  assert.equal(found.length, 1);
+  assert.deepEqual([...(found[0]?.correlation?.values ?? [])].map(String).sort(), [...CALLS.slice(0, 9).map(([name]) => name), 'GetAccountAuthorizationDetails'].sort());
+
+  const ec2Breadth: Array<readonly [string, string]> = ['DescribeNetworkInterfaces', 'DescribeRouteTables', 'DescribeNatGateways', 'DescribeAddresses', 'DescribeInstanceTypes', 'DescribeAvailabilityZones', 'DescribeTags'].map((name) => [name, 'ec2.amazonaws.com'] as const);
+  const instance = assumedRole('web-app-role', 'i-0c0ffee0c0ffee000');
+  const file = await logFile('20261104T1100Z_ec2', sweep(instance, hours(1), 15_000, [...ec2Breadth, ['GetCallerIdentity', 'sts.amazonaws.com'], ['ListRoles', 'iam.amazonaws.com'], ['ListBuckets', 's3.amazonaws.com']]));
+  assert.deepEqual(bursts(await scanFiles([file])).map((alert) => alert.actor), [instance.arn]);
+  const nine = await logFile('20261104T1200Z_nine', sweep(ATTACKER, hours(2), 20_000, CALLS.slice(0, 9)));
+  assert.equal(bursts(await scanFiles([nine])).length, 0, 'nine distinct calls stay under the threshold');
+});
+
+test('one principal polling one API 500 times (an autoscaler) does not fire', async () => {
   const autoscaler = assumedRole('eks-cluster-autoscaler', '1700000000000000000');
-  const file = await logFile('20261104T1000Z_poll', Array.from({ length: 400 }, (_, i) => describe(i * 4500, 'DescribeInstances', autoscaler)));
+  const file = await logFile('20261104T1000Z_poll', Array.from({ length: 500 }, (_, i) => describe(i * 3000, 'DescribeInstances', autoscaler)));
   assert.equal((await scanFiles([file])).length, 0);
 });
 
+test('calls by AWS services, on a principal\'s behalf (invokedBy) or from console sessions do not fire', async () => {
+  const service: LogRecord = { type: 'AWSService', invokedBy: 'securityhub.amazonaws.com' };
+  const cloudformation: LogRecord = { ...assumedRole('cfn-exec-role', 'AWSCloudFormation'), invokedBy: 'cloudformation.amazonaws.com' };
+  const consoleAdmin = assumedRole('AWSReservedSSO_AdministratorAccess_5f3c2a1b9d8e7f60', 'jane.doe@example.com');
+  const records = [
+    ...sweep(service, 0, 10_000).map((record) => ({ ...record, sourceIPAddress: 'securityhub.amazonaws.com', userAgent: 'securityhub.amazonaws.com' })),
+    ...sweep(cloudformation, 0, 10_000).map((record) => ({ ...record, sourceIPAddress: 'cloudformation.amazonaws.com', userAgent: 'cloudformation.amazonaws.com' })),
+    ...sweep(consoleAdmin, 0, 5_000).map((record) => ({ ...record, userAgent: 'AWS Internal', sessionCredentialFromConsole: 'true' })),
+  ];
+  const file = await logFile('20261104T1000Z_services', records);
+  assert.deepEqual((await scanFiles([file])).map((alert) => `${alert.rule.name} ${alert.actor}`), []);
+  const control = await logFile('20261104T1000Z_console_control', sweep(consoleAdmin, 0, 5_000));
+  assert.equal(bursts(await scanFiles([control])).length, 1, 'control: the same calls outside the console fire');
+});
+
 test('the same calls spread over hours do not fire', async () => {
-  const file = await logFile('20261104T1000Z_spread', CALLS.map((name, i) => describe(i * 45 * MINUTE, name)));
+  const file = await logFile('20261104T1000Z_spread', sweep(ATTACKER, 0, 45 * MINUTE));
   assert.equal(bursts(await scanFiles([file])).length, 0);
 });
 
 test('calls split between two principals do not add up', async () => {
   const other = assumedRole('web-app-role', 'i-0ffff0000aaaa1111');
-  const file = await logFile('20261104T1000Z_split', CALLS.map((name, i) => describe(i * MINUTE, name, i % 2 === 0 ? ATTACKER : other)));
+  const file = await logFile('20261104T1000Z_split', CALLS.map(([name, source], i) => describe(i * MINUTE, name, i % 2 === 0 ? ATTACKER : other, source)));
   assert.equal(bursts(await scanFiles([file])).length, 0);
+});
+
+test('a leaked long-term key raises both bursts; one allowlist filter on aws-ct-discovery-call silences both for an allowlisted user', async () => {
+  const leaked = iamUser('svc-reporting', 'AKIA3Q7ZREPORTKEY4VN');
+  const scanner = iamUser('inventory-scanner', 'AKIA3Q7ZINVENTORY7QX');
+  const leakedFile = await logFile('20261104T1000Z_leaked', sweep(leaked, 0, 15_000));
+  const scannerFile = await logFile('20261104T1100Z_scanner', sweep(scanner, hours(1), 15_000));
+  const unfiltered = await scanFiles([leakedFile, scannerFile]);
+  assert.deepEqual(bursts(unfiltered).map((alert) => alert.actor).sort(), [leaked.arn, scanner.arn].sort());
+  assert.deepEqual(bursts(unfiltered, BY_KEY).map((alert) => alert.correlation?.group['userIdentity.accessKeyId']).sort(), ['AKIA3Q7ZINVENTORY7QX', 'AKIA3Q7ZREPORTKEY4VN']);
+
+  const filterFile = join(dir, 'allow-inventory-user.yml');
+  await writeFile(filterFile, `title: The inventory user enumerates by design
+id: 5b0c9d1e-2f3a-4b5c-8d6e-7f8091a2b3c4
+owner: cloud-security@example.com
+reason: nightly inventory export, reviewed in SEC-1301
+expires: 2999-12-31
+logsource:
+    product: aws
+    service: cloudtrail
+filter:
+    rules:
+        - aws-ct-discovery-call    # and the rules derived from it (the long-term-key building block)
+    inventory_user:
+        userIdentity.arn: 'arn:aws:iam::${ACCOUNT}:user/inventory-scanner'
+    condition: not inventory_user
+`);
+  const ruleSet = await loadRuleSet({ paths: [DEFAULT_RULES_DIR], filterPaths: [filterFile] });
+  assert.deepEqual(ruleSet.errors.filter((error) => error.location.startsWith(dir)), []);
+  const filtered = await scanFiles([leakedFile, scannerFile], {}, ruleSet);
+  assert.deepEqual(bursts(filtered).map((alert) => alert.actor), [leaked.arn]);
+  assert.deepEqual(bursts(filtered, BY_KEY).map((alert) => alert.correlation?.group['userIdentity.accessKeyId']), ['AKIA3Q7ZREPORTKEY4VN'], 'the by-access-key burst is silenced by the same filter');
+});
+
+test('user data read on several instances, and public snapshot enumeration, alert through the scan', async () => {
+  const instances = ['i-0a1b2c3d4e5f60718', 'i-0b2c3d4e5f6071829', 'i-0c3d4e5f607182930'];
+  const reads = instances.map((instanceId, i) => ({ ...describe(i * 30_000, 'DescribeInstanceAttribute'), requestParameters: { instanceId, attribute: 'userData' } }));
+  const snapshots: LogRecord[] = [
+    { ...describe(2 * MINUTE, 'DescribeSnapshots'), requestParameters: { snapshotSet: {}, ownersSet: {}, restorableBySet: { items: [{ user: 'all' }] } } },
+    { ...describe(3 * MINUTE, 'DescribeDBSnapshots', ATTACKER, 'rds.amazonaws.com'), requestParameters: { includePublic: true, maxRecords: 100 } },
+    { ...describe(4 * MINUTE, 'DescribeSnapshots'), requestParameters: { snapshotSet: {}, ownersSet: { items: [{ owner: 'self' }] } } },
+  ];
+  const alerts = await scanFiles([await logFile('20261104T1000Z_userdata', [...reads, ...snapshots])]);
+  const userdata = alerts.filter((alert) => alert.rule.name === 'aws-ct-ec2-userdata-read-burst');
+  assert.equal(userdata.length, 1);
+  assert.equal(userdata[0]?.rule.level, 'medium');
+  assert.equal(userdata[0]?.correlation?.value_count, 3);
+  assert.deepEqual(alerts.filter((alert) => alert.rule.name === 'aws-ct-snapshot-public-enumeration').map((alert) => alert.event_ids[0]), [snapshots[0]?.eventID, snapshots[1]?.eventID]);
+  const twice = await scanFiles([await logFile('20261104T1100Z_userdata_one', [0, 1, 2, 3].map((i) => ({ ...describe(hours(1) + i * 30_000, 'DescribeInstanceAttribute'), requestParameters: { instanceId: instances[0] ?? '', attribute: 'userData' } })))]);
+  assert.equal(twice.length, 0, 'one instance read four times does not alert');
 });
 
 test('an allowlisted role (a filter on sessionIssuer.arn, list from --vars %admin_principals%) does not fire; another role doing the same does', async () => {
@@ -156,7 +260,7 @@ logsource:
     service: cloudtrail
 filter:
     rules:
-        - aws-ct-ec2-discovery-call
+        - aws-ct-discovery-call
     admin_principal:
         userIdentity.sessionContext.sessionIssuer.arn|expand: '%admin_principals%'
     condition: not admin_principal
@@ -164,8 +268,8 @@ filter:
   const ruleSet = await loadRuleSet({ paths: [DEFAULT_RULES_DIR], filterPaths: [filterFile], varsFile });
   assert.deepEqual(ruleSet.errors.filter((error) => error.location.startsWith(dir)), []);
   assert.equal(ruleSet.filters.length, 1);
-  const adminFile = await logFile('20261104T1000Z_admin', CALLS.map((name, i) => describe(i * MINUTE, name, admin)));
-  const attackerFile = await logFile('20261104T1100Z_attacker', CALLS.map((name, i) => describe(hours(1) + i * MINUTE, name)));
+  const adminFile = await logFile('20261104T1000Z_admin', sweep(admin));
+  const attackerFile = await logFile('20261104T1100Z_attacker', sweep(ATTACKER, hours(1)));
   const alerts = bursts(await scanFiles([adminFile, attackerFile], {}, ruleSet));
   assert.deepEqual(alerts.map((alert) => alert.actor), [ATTACKER.arn]);
   assert.equal(bursts(await scanFiles([adminFile], {}, pack)).length, 1, 'without the filter the admin role fires too');

@@ -80,7 +80,7 @@ async function putObject(localDir: string, key: string, records: Record<string, 
   order.push(local);
 }
 
-const recon = (id: string, minute: number, eventName: string): Record<string, unknown> => cloudTrailRecord({ id, time: at(minute), eventName, user: 'recon', sourceIp: '203.0.113.50' });
+const recon = (id: string, minute: number, eventName: string, eventSource = 'ec2.amazonaws.com'): Record<string, unknown> => cloudTrailRecord({ id, time: at(minute), eventName, eventSource, user: 'recon', sourceIp: '203.0.113.50' });
 
 test('a killed and restarted watch neither loses nor duplicates alerts, and a correlation spanning the restart fires', { timeout: 60_000 }, async () => {
   const queue = 'restart-queue';
@@ -95,7 +95,7 @@ test('a killed and restarted watch neither loses nor duplicates alerts, and a co
   const order: string[] = [];
 
   // Phase A: the first half of a discovery burst, and a few single-event alerts.
-  await putObject(localDir, trailKey('recon-1'), [recon('recon-1', 0, 'DescribeInstances'), recon('recon-2', 1, 'DescribeSecurityGroups'), recon('recon-3', 2, 'DescribeKeyPairs')], order);
+  await putObject(localDir, trailKey('recon-1'), [recon('recon-1', 0, 'DescribeInstances'), recon('recon-2', 1, 'DescribeSecurityGroups'), recon('recon-3', 2, 'DescribeKeyPairs'), recon('recon-4', 2, 'ListBuckets', 's3.amazonaws.com'), recon('recon-5', 3, 'ListUsers', 'iam.amazonaws.com')], order);
   const phaseA = [trailKey('recon-1')];
   for (let i = 0; i < 4; i++) {
     await putObject(localDir, trailKey(`a${i}`), [stopLogging(`stop-a${i}`, at(3))], order);
@@ -110,7 +110,7 @@ test('a killed and restarted watch neither loses nor duplicates alerts, and a co
   }
   // Phase C, after the restart: the second half of the burst, then an event two hours later
   // that moves event time past the burst's window (plus lateness), so that it is decided.
-  await putObject(localDir, trailKey('recon-2'), [recon('recon-4', 5, 'DescribeRegions'), recon('recon-5', 6, 'DescribeImages'), recon('recon-6', 7, 'DescribeSnapshots')], order);
+  await putObject(localDir, trailKey('recon-2'), [recon('recon-6', 5, 'DescribeRegions'), recon('recon-7', 6, 'DescribeImages'), recon('recon-8', 7, 'DescribeSnapshots'), recon('recon-9', 7, 'GetCallerIdentity', 'sts.amazonaws.com'), recon('recon-10', 8, 'ListFunctions20150331', 'lambda.amazonaws.com')], order);
   await putObject(localDir, trailKey('clock'), [cloudTrailRecord({ id: 'clock', time: at(120), eventName: 'DescribeAlarms', eventSource: 'monitoring.amazonaws.com' })], order);
 
   // The expected alerts: the same objects, in the same order, through the same detector.
@@ -118,9 +118,9 @@ test('a killed and restarted watch neither loses nor duplicates alerts, and a co
   const expectedAlerts: Alert[] = [];
   await scan({ inputs: order, detector: setup.build(), onAlert: (alert) => void expectedAlerts.push(alert), onError: (error) => assert.fail(`${error.location}: ${error.message}`) });
   const expected = new Set(expectedAlerts.map((alert) => alert.id));
-  const burst = expectedAlerts.find((alert) => alert.rule.name === 'aws-ct-ec2-discovery-burst');
+  const burst = expectedAlerts.find((alert) => alert.rule.name === 'aws-ct-discovery-burst');
   assert.ok(burst !== undefined, 'the scan finds the burst');
-  assert.deepEqual([...(burst?.event_ids ?? [])].sort(), ['recon-1', 'recon-2', 'recon-3', 'recon-4', 'recon-5', 'recon-6']);
+  assert.deepEqual([...(burst?.event_ids ?? [])].sort(), ['recon-1', 'recon-10', 'recon-2', 'recon-3', 'recon-4', 'recon-5', 'recon-6', 'recon-7', 'recon-8', 'recon-9']);
   assert.equal(expectedAlerts.filter((alert) => alert.rule.name === 'aws-ct-cloudtrail-stopped-or-deleted').length, 14);
 
   const first = startWatch(configPath);
@@ -159,8 +159,8 @@ test('a killed and restarted watch neither loses nor duplicates alerts, and a co
   assert.deepEqual([...inFile].sort(), [...expected].sort(), 'the file holds exactly the expected alerts');
   const received = receiver.bodies.map((body) => String(body.id));
   assert.deepEqual([...new Set(received)].sort(), [...expected].sort(), 'the webhook got every expected alert');
-  const burstInFile = jsonLines<Alert>(await readFile(alertsFile, 'utf8')).find((alert) => alert.rule.name === 'aws-ct-ec2-discovery-burst');
-  assert.deepEqual([...(burstInFile?.event_ids ?? [])].sort(), ['recon-1', 'recon-2', 'recon-3', 'recon-4', 'recon-5', 'recon-6'], 'the burst spans both runs');
+  const burstInFile = jsonLines<Alert>(await readFile(alertsFile, 'utf8')).find((alert) => alert.rule.name === 'aws-ct-discovery-burst');
+  assert.deepEqual([...(burstInFile?.event_ids ?? [])].sort(), ['recon-1', 'recon-10', 'recon-2', 'recon-3', 'recon-4', 'recon-5', 'recon-6', 'recon-7', 'recon-8', 'recon-9'], 'the burst spans both runs');
   for (const line of second.stderr().trim().split('\n')) {
     assert.ok(isLogLine(JSON.parse(line) as Record<string, unknown>), `structured log line: ${line}`);
   }

@@ -27,6 +27,8 @@ import type { FieldPath } from './fields.ts';
 import type { ResolvedCorrelation } from './resolve.ts';
 
 export const MAX_BASELINE_GROUPS = 200_000;
+/** New services that let a burst stand on half its threshold in novel values. */
+export const DEFAULT_NEW_SERVICES = 2;
 export const MAX_BASELINE_VALUES = 1_000;
 /** The novel values an alert lists at most. */
 const MAX_LISTED = 100;
@@ -58,21 +60,55 @@ interface Gated {
   /** Per input rule: group-by paths and the value path. */
   inputs: Map<CompiledDetectionRule, { group: FieldPath[]; value: FieldPath }>;
   servicesPath: FieldPath | undefined;
+  /** `baseline.new_services` (default 2): new services that let half the novel values stand. */
+  minNewServices: number;
+  /** `baseline.principal`: whose history a group is judged by (the first field present), when not the group itself. */
+  principalPaths: FieldPath[];
+  /** Group key -> the principal key its events carried (when principalPaths is set). */
+  principalOf: Map<string, string>;
+  /** By principal key (or group key). */
   history: Map<string, GroupHistory>;
   file: Map<string, GroupHistory> | undefined;
   held: Alert[];
 }
 
-/** The `baseline:` section of a correlation document: `true`, or `{ services: <field> }`. Undefined when absent or off. */
-export function baselineSpec(rule: CorrelationRule): { services?: string } | undefined {
+/**
+ * The `baseline:` section of a correlation document: `true`, or `{ services: <field>, principal:
+ * <field or list> }`. `principal` names whose history a group is judged by: for a burst grouped
+ * by session ARN, the role behind the sessions (`userIdentity.sessionContext.sessionIssuer.arn`,
+ * then `userIdentity.arn` when there is no role), so a pipeline's hundredth run with a fresh
+ * session name has the history of the ninety-nine before it. Undefined when absent or off.
+ */
+export function baselineSpec(rule: CorrelationRule): { services?: string; principal: string[]; newServices: number } | undefined {
   const spec = rule.source['baseline'];
-  if (spec === true) return {};
+  if (spec === true) return { principal: [], newServices: DEFAULT_NEW_SERVICES };
   if (spec !== null && typeof spec === 'object' && !Array.isArray(spec)) {
-    const services = (spec as Record<string, unknown>)['services'];
-    return typeof services === 'string' ? { services } : {};
+    const record = spec as Record<string, unknown>;
+    const services = record['services'];
+    const principal = record['principal'];
+    const principals = typeof principal === 'string' ? [principal] : Array.isArray(principal) ? principal.filter((item): item is string => typeof item === 'string') : [];
+    const newServices = record['new_services'];
+    return {
+      ...(typeof services === 'string' ? { services } : {}),
+      principal: principals,
+      newServices: typeof newServices === 'number' && Number.isInteger(newServices) && newServices >= 1 ? newServices : DEFAULT_NEW_SERVICES,
+    };
   }
   return undefined;
 }
+
+/** The smallest count the rule's condition accepts (gte n: n, gt n: n + 1); undefined for other shapes. */
+function minimumCount(rule: CorrelationRule): number | undefined {
+  let lowest: number | undefined;
+  for (const term of rule.condition.terms) {
+    const bound = term.operator === 'gte' ? term.threshold : term.operator === 'gt' ? Math.floor(term.threshold) + 1 : undefined;
+    if (bound !== undefined) lowest = Math.max(lowest ?? bound, bound);
+  }
+  return lowest;
+}
+
+/** At most this many group -> principal links are kept per correlation. */
+const MAX_PRINCIPAL_LINKS = 200_000;
 
 function spanAdd(map: Map<string, Span>, key: string, time: number, cap: number): void {
   const span = map.get(key);
@@ -136,6 +172,9 @@ export class BaselineGate {
         key,
         inputs,
         servicesPath: spec.services === undefined ? undefined : compileFieldPath(spec.services),
+        principalPaths: spec.principal.map(compileFieldPath),
+        minNewServices: spec.newServices,
+        principalOf: new Map(),
         history: new Map(),
         file: fileGroups === undefined ? (options.file === undefined ? undefined : new Map()) : new Map(Object.entries(fileGroups).map(([group, entry]) => [group, toHistory(entry)])),
         held: [],
@@ -170,7 +209,14 @@ export class BaselineGate {
       if (paths === undefined) continue;
       const value = keyOf(fieldValue(envelope.record, paths.value));
       if (value === null) continue;
-      const group = groupKeyOf(paths.group.map((path) => keyOf(fieldValue(envelope.record, path))));
+      let group = groupKeyOf(paths.group.map((path) => keyOf(fieldValue(envelope.record, path))));
+      if (gated.principalPaths.length > 0) {
+        const principal = this.principalKey(gated, envelope);
+        if (principal !== undefined) {
+          if (gated.principalOf.get(group) !== principal && gated.principalOf.size < MAX_PRINCIPAL_LINKS) gated.principalOf.set(group, principal);
+          group = principal;
+        }
+      }
       let history = gated.history.get(group);
       if (history === undefined) {
         if (gated.history.size >= MAX_BASELINE_GROUPS) continue;
@@ -183,6 +229,15 @@ export class BaselineGate {
         if (service !== null) spanAdd(history.services, service, time, MAX_BASELINE_VALUES);
       }
     }
+  }
+
+  /** The first principal field the record carries, as a key apart from group keys (which are JSON arrays). */
+  private principalKey(gated: Gated, envelope: Envelope): string | undefined {
+    for (const path of gated.principalPaths) {
+      const value = keyOf(fieldValue(envelope.record, path));
+      if (value !== null) return `principal:${value}`;
+    }
+    return undefined;
   }
 
   /**
@@ -225,7 +280,8 @@ export class BaselineGate {
     const start = Date.parse(correlation.window.start);
     const end = Date.parse(correlation.window.end);
     const margin = gated.rule.timespanMs;
-    const group = groupKeyOf(gated.rule.groupBy.map((name) => correlation.group[name] ?? null));
+    const groupKey = groupKeyOf(gated.rule.groupBy.map((name) => correlation.group[name] ?? null));
+    const group = gated.principalOf.get(groupKey) ?? groupKey;
     const seen = gated.history.get(group);
     const known = gated.file?.get(group);
     // A value is usual when the baseline file has it, or it was seen well apart from this window:
@@ -246,10 +302,16 @@ export class BaselineGate {
       }
     }
     newServices.sort();
-    const stands = conditionHolds(gated.rule.condition.terms, novel.length);
+    // The burst stands on its novel values alone, or, reaching into services the principal never
+    // used, on half as many (breadth well beyond the principal's norm either way).
+    const lowest = minimumCount(gated.rule);
+    const stands =
+      conditionHolds(gated.rule.condition.terms, novel.length) ||
+      (gated.servicesPath !== undefined && lowest !== undefined && newServices.length >= gated.minNewServices && novel.length >= Math.ceil(lowest / 2));
     correlation.baseline = {
       source: this.source(),
       history,
+      ...(group === groupKey ? {} : { principal: group.slice('principal:'.length) }),
       novel_values: novel.slice(0, MAX_LISTED),
       novel_count: novel.length,
       usual_count: values.length - novel.length,

@@ -150,9 +150,38 @@ test('scan period: a routine principal that suddenly reads five APIs it never us
   assert.deepEqual(baseline.new_services, ['kms.amazonaws.com', 'lambda.amazonaws.com', 'organizations.amazonaws.com', 'secretsmanager.amazonaws.com', 'sts.amazonaws.com']);
 });
 
-test('scan period: four new APIs beside the usual ones stay under a threshold of five', () => {
-  const widened = sweep('inventory', [...ROUTINE, ...NEW.slice(0, 4)], T0 + 6 * 60 * MINUTE + 20 * MINUTE);
+test('scan period: four new APIs in services the principal already uses stay under a threshold of five', () => {
+  const sameServices = [['ec2', 'DescribeKeyPairs'], ['ec2', 'DescribeImages'], ['iam', 'ListUsers'], ['s3', 'GetBucketPolicy']] as const;
+  const widened = sweep('inventory', [...ROUTINE, ...sameServices], T0 + 6 * 60 * MINUTE + 20 * MINUTE);
   assert.deepEqual(run([...hourlyInventory(12), ...widened]).alerts, []);
+});
+
+test('scan period: reaching two services the principal never used, half the threshold in new APIs is enough', () => {
+  const twoNew = sweep('inventory', [...ROUTINE, ...NEW.slice(0, 3)], T0 + 6 * 60 * MINUTE + 20 * MINUTE);
+  const { alerts } = run([...hourlyInventory(12), ...twoNew]);
+  assert.equal(alerts.length, 1);
+  assert.deepEqual(alerts[0]!.correlation!.baseline!.new_services, ['kms.amazonaws.com', 'lambda.amazonaws.com', 'secretsmanager.amazonaws.com']);
+  const oneNewService = sweep('inventory', [...ROUTINE, ['ec2', 'DescribeKeyPairs'], ['ec2', 'DescribeImages'], ['lambda', 'ListFunctions20150331']], T0 + 6 * 60 * MINUTE + 20 * MINUTE);
+  assert.deepEqual(run([...hourlyInventory(12), ...oneNewService]).alerts, [], 'one new service is not enough');
+});
+
+test('baseline.principal: sessions of one role share its history (a pipeline\'s fresh session names)', () => {
+  const session = (run: number): ReturnType<typeof call>[] =>
+    ROUTINE.map(([service, name], index) => {
+      const envelope = call('ci-deploy', service, name, T0 + run * 60 * MINUTE + index * MINUTE);
+      const identity = envelope.record['userIdentity'] as Record<string, unknown>;
+      identity['arn'] = `arn:aws:sts::111122223333:assumed-role/ci-deploy/runner-${run}`;
+      identity['sessionContext'] = { sessionIssuer: { type: 'Role', arn: 'arn:aws:iam::111122223333:role/ci-deploy' } };
+      return envelope;
+    });
+  const runs = Array.from({ length: 8 }, (_, index) => session(index)).flat();
+  const byRole = { ...set, correlations: set.correlations.map((rule) => ({ ...rule, source: { ...rule.source, baseline: { services: 'eventSource', principal: ['userIdentity.sessionContext.sessionIssuer.arn', 'userIdentity.arn'] } } })) };
+  const detector = new Detector({ rules: byRole.rules, correlations: byRole.correlations, includeEvents: false });
+  const out: Alert[] = [];
+  for (const envelope of runs) detector.process(envelope, out);
+  detector.flush(out);
+  assert.deepEqual(out.filter((alert) => alert.rule.name === 'test-read-burst'), [], 'each run has the role\'s other runs as history');
+  assert.equal(run(runs).alerts.length, 8, 'judged by session, every run is new');
 });
 
 test('one principal polling one API, however often, raises nothing', () => {
