@@ -5,6 +5,7 @@ import { intelCommand } from './intel.ts';
 import { watchCommand } from './watch.ts';
 import { configCommand } from './config.ts';
 import { tokensCommand } from './tokens.ts';
+import { serveCommand } from './serve.ts';
 import { EXIT } from './exit-codes.ts';
 
 /** Runs the CLI with the given arguments (without `node` and the script) and returns the exit code. */
@@ -23,7 +24,8 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(intelCommand(setExitCode))
     .addCommand(watchCommand(setExitCode))
     .addCommand(configCommand(setExitCode))
-    .addCommand(tokensCommand(setExitCode));
+    .addCommand(tokensCommand(setExitCode))
+    .addCommand(serveCommand(setExitCode));
   for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });
