@@ -1,30 +1,19 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startReceiver, type WebhookReceiver } from '../service/harness.ts';
 import { DEFAULT_DEAD_LETTER, parseSinkSpec } from '../../src/cli/scan-sinks.ts';
-import { alertLines, REPO_DIR, type CliResult } from './run-cli.ts';
+import { alertLines, REPO_DIR, runCli, type CliResult } from './run-cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/trailhound.js', import.meta.url));
 const SAMPLES = join(REPO_DIR, 'samples');
 const FEED = join(REPO_DIR, 'samples', 'intel', 'feed.txt');
 
 /** `trailhound ARGS` in `cwd` with `env` added, stdout piped (jsonl). */
 function run(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }));
-  });
+  return runCli(args, { cwd, env });
 }
 
 function jsonLines<T>(text: string): T[] {
