@@ -122,6 +122,14 @@ export interface HistoryEntry {
   to: string | null;
 }
 
+/** One sink's progress on one alert. */
+export interface DeliveryState {
+  sink: string;
+  state: 'pending' | 'done';
+  /** When the sink last moved its cursor. */
+  updated_at: string;
+}
+
 /** Which alerts a bulk action changes: explicit ids, or everything a filter matches. */
 export type BulkTarget = { ids: readonly string[] } | { filter: AlertFilter };
 
@@ -163,6 +171,13 @@ export interface AlertStore {
   /** One alert's triage change at `version`: the updated alert, or a StoreError (not found, conflict, invalid). */
   update(id: string, version: number, change: TriageChange, actor: string): Promise<StoredAlert>;
   history(id: string): Promise<HistoryEntry[]>;
+  /**
+   * Where the alert stands in each sink that delivers from this store (watch's outbox): `done`
+   * (delivered, dead-lettered, or below the sink's level: the sink's log and dead-letter file say
+   * which) or `pending`. Empty when no sink delivers from the store (`scan --store`). Optional: a
+   * backend without an outbox leaves it out.
+   */
+  deliveries?(id: string): Promise<DeliveryState[]>;
   /** How many alerts a bulk action would change (those it would leave as they are not counted). */
   bulkPreview(target: BulkTarget, change: TriageChange): Promise<number>;
   /** Applies one change to every target alert, each with its own history entry. */

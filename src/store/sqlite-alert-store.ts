@@ -32,6 +32,7 @@ import {
   type HistoryEntry,
   type ListRequest,
   type StoreResult,
+  type DeliveryState,
   type StoredAlert,
   type Suppression,
   type TokenInfo,
@@ -44,28 +45,28 @@ import { migrate, SCHEMA_VERSION } from './schema.ts';
 import { connect, createState } from './state-store.ts';
 import { checkStateFile, isCorruptionError } from './state-integrity.ts';
 
-const SOURCES: readonly LogSourceName[] = ['cloudtrail', 'vpcflow', 'guardduty'];
+export const SOURCES: readonly LogSourceName[] = ['cloudtrail', 'vpcflow', 'guardduty'];
 /** Default list filter on status: what still needs someone. */
-const DEFAULT_STATUSES: readonly TriageStatus[] = ['open', 'acknowledged'];
+export const DEFAULT_STATUSES: readonly TriageStatus[] = ['open', 'acknowledged'];
 /** Status changes allowed (closed -> acknowledged goes through open). */
 const TRANSITIONS: Readonly<Record<TriageStatus, readonly TriageStatus[]>> = {
   open: ['acknowledged', 'closed'],
   acknowledged: ['open', 'closed'],
   closed: ['open'],
 };
-const MAX_LIMIT = 500;
-const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 500;
+export const DEFAULT_LIMIT = 50;
 /** Values per list filter field, ids per bulk, tags per change. */
 const MAX_VALUES = 1000;
-const MAX_BULK_IDS = 100_000;
+export const MAX_BULK_IDS = 100_000;
 const MAX_TAGS = 50;
 const MAX_TAG_LENGTH = 100;
 const MAX_NOTE_LENGTH = 10_000;
 const MAX_TEXT_LENGTH = 500;
-const TOKEN_PREFIX = 'th_';
-const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+export const TOKEN_PREFIX = 'th_';
+export const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 /** last_used_at is written at most this often per token (not one write per request). */
-const LAST_USED_EVERY_MS = 60_000;
+export const LAST_USED_EVERY_MS = 60_000;
 /** Prepared statements kept (the list's SQL varies with the filter's shape, never its values). */
 const STATEMENT_CACHE = 200;
 
@@ -87,7 +88,7 @@ interface AlertRow {
   level_rank: number;
 }
 
-interface TriageRow {
+export interface TriageRow {
   id: string;
   status: TriageStatus;
   reason: CloseReason | null;
@@ -103,7 +104,7 @@ interface PlannedEntry {
 }
 
 /** What one change does to one alert: the new triage state and one history entry per field changed. */
-interface Plan {
+export interface Plan {
   status: TriageStatus;
   reason: CloseReason | null;
   assignee: string | null;
@@ -130,13 +131,13 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (character) => `\\${character}`);
 }
 
-function isoOf(text: string, name: string): string {
+export function isoOf(text: string, name: string): string {
   const time = Date.parse(text);
   if (!Number.isFinite(time)) throw invalid(`${name} ${JSON.stringify(text.slice(0, 60))} is not an ISO 8601 time`);
   return new Date(time).toISOString();
 }
 
-function stringList(values: readonly unknown[] | undefined, name: string): string[] | undefined {
+export function stringList(values: readonly unknown[] | undefined, name: string): string[] | undefined {
   if (values === undefined) return undefined;
   if (!Array.isArray(values)) throw invalid(`${name} must be a list`);
   if (values.length > MAX_VALUES) throw invalid(`${name} has ${values.length} values, more than the ${MAX_VALUES} a filter takes`);
@@ -146,14 +147,14 @@ function stringList(values: readonly unknown[] | undefined, name: string): strin
   return values.length === 0 ? undefined : (values as string[]);
 }
 
-function oneOf<T extends string>(values: readonly unknown[] | undefined, allowed: readonly T[], name: string): T[] | undefined {
+export function oneOf<T extends string>(values: readonly unknown[] | undefined, allowed: readonly T[], name: string): T[] | undefined {
   const list = stringList(values, name);
   if (list === undefined) return undefined;
   for (const value of list) if (!(allowed as readonly string[]).includes(value)) throw invalid(`${name} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
   return list as T[];
 }
 
-function singleText(value: unknown, name: string): string | undefined {
+export function singleText(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.length > MAX_TEXT_LENGTH) throw invalid(`${name} must be a string of at most ${MAX_TEXT_LENGTH} characters`);
   return value;
@@ -247,12 +248,12 @@ function filterSql(filter: AlertFilter, omit?: 'status' | 'level' | 'both'): Sql
 }
 
 /** The statuses a filter keeps (the total is their share of the status counts). */
-function filterStatuses(filter: AlertFilter): readonly TriageStatus[] {
+export function filterStatuses(filter: AlertFilter): readonly TriageStatus[] {
   if (filter.status === undefined) return DEFAULT_STATUSES;
   return filter.status.length === 0 ? TRIAGE_STATUSES : filter.status;
 }
 
-const SORT_COLUMNS: Readonly<Record<string, { column: string; numeric: boolean }>> = {
+export const SORT_COLUMNS: Readonly<Record<string, { column: string; numeric: boolean }>> = {
   time: { column: 'sort_time', numeric: false },
   level: { column: 'level_rank', numeric: true },
   last_seen: { column: 'last_seen', numeric: false },
@@ -265,11 +266,11 @@ interface Cursor {
   i: string;
 }
 
-function encodeCursor(cursor: Cursor): string {
+export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
 }
 
-function decodeCursor(text: string, sort: AlertSort): Cursor {
+export function decodeCursor(text: string, sort: AlertSort): Cursor {
   let value: unknown;
   try {
     if (typeof text !== 'string' || text.length > 2000 || !/^[A-Za-z0-9_-]*$/.test(text)) throw new Error('not base64url');
@@ -285,7 +286,7 @@ function decodeCursor(text: string, sort: AlertSort): Cursor {
   return cursor as Cursor;
 }
 
-function parseTags(text: string): string[] {
+export function parseTags(text: string): string[] {
   try {
     const value: unknown = JSON.parse(text);
     return Array.isArray(value) ? value.filter((tag): tag is string => typeof tag === 'string') : [];
@@ -309,7 +310,7 @@ function cleanTags(values: readonly unknown[] | undefined, name: string): string
 }
 
 /** A change checked on its own (before any alert): what it asks, cleaned. */
-interface CheckedChange {
+export interface CheckedChange {
   status: TriageStatus | undefined;
   reason: CloseReason | undefined;
   note: string | undefined;
@@ -319,7 +320,7 @@ interface CheckedChange {
   notesRemove: number[];
 }
 
-function checkChange(change: TriageChange): CheckedChange {
+export function checkChange(change: TriageChange): CheckedChange {
   if (change === null || typeof change !== 'object') throw invalid('a triage change is an object');
   const { status, reason, note, assignee } = change;
   if (status !== undefined && !(TRIAGE_STATUSES as readonly unknown[]).includes(status)) throw invalid(`status ${JSON.stringify(status)} is not one of ${TRIAGE_STATUSES.join(', ')}`);
@@ -352,7 +353,7 @@ function checkChange(change: TriageChange): CheckedChange {
 }
 
 /** What the change does to this alert, or why it cannot apply (undefined entries: nothing to do). */
-function planChange(row: TriageRow, change: CheckedChange, notes: ReadonlyMap<number, AlertNote>): Plan | string {
+export function planChange(row: TriageRow, change: CheckedChange, notes: ReadonlyMap<number, AlertNote>): Plan | string {
   const entries: PlannedEntry[] = [];
   let status = row.status;
   if (change.status !== undefined && change.status !== row.status) {
@@ -397,13 +398,13 @@ function planChange(row: TriageRow, change: CheckedChange, notes: ReadonlyMap<nu
  * other parts of the change (an alert already closed as asked gets no "closing" note), and is
  * a change on its own only when the change is a note and nothing else.
  */
-function bulkChanges(plan: Plan | string, change: CheckedChange): plan is Plan {
+export function bulkChanges(plan: Plan | string, change: CheckedChange): plan is Plan {
   if (typeof plan === 'string' || plan.entries.length === 0) return false;
   const noteOnly = change.status === undefined && change.reason === undefined && change.assignee === undefined && change.tagsAdd.length === 0 && change.tagsRemove.length === 0;
   return noteOnly || plan.entries.some((entry) => entry.action !== 'note_added');
 }
 
-function hashToken(token: string): Buffer {
+export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
@@ -530,6 +531,13 @@ export class SqliteAlertStore implements AlertStore {
     const row = this.statement(`SELECT ${SqliteAlertStore.ROW_COLUMNS} FROM ${SqliteAlertStore.ROWS_FROM} WHERE a.id = ?`).get(id) as AlertRow | undefined;
     if (row === undefined) return undefined;
     return this.stored(row, this.notesOf([id]).get(id) ?? []);
+  }
+
+  async deliveries(id: string): Promise<DeliveryState[]> {
+    this.open();
+    if (typeof id !== 'string') return [];
+    const rows = this.statement('SELECT s.name AS sink, s.cursor AS cursor, s.updated_at AS updated_at, a.seq AS seq FROM alerts a JOIN sinks s WHERE a.id = ? ORDER BY s.name').all(id) as Array<{ sink: string; cursor: number; updated_at: number; seq: number }>;
+    return rows.map((row) => ({ sink: row.sink, state: row.seq <= row.cursor ? 'done' : 'pending', updated_at: new Date(row.updated_at).toISOString() }));
   }
 
   async list(request: ListRequest): Promise<AlertPage> {

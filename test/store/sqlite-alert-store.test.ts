@@ -229,3 +229,18 @@ test('a store opened by two connections: a change made through one is a conflict
   await one.close();
   await two.close();
 });
+
+test('deliveries: per sink delivering from the store, done up to its cursor, pending after; none without sinks', async () => {
+  const path = file();
+  const store = SqliteAlertStore.open(path);
+  await store.putAlerts([makeAlert('d0000000000000000000000000000001'), makeAlert('d0000000000000000000000000000002')], 'watch');
+  assert.deepEqual(await store.deliveries('d0000000000000000000000000000001'), [], 'scan --store: no sink');
+  const db = new Database(path);
+  const first = (db.prepare('SELECT seq FROM alerts WHERE id = ?').get('d0000000000000000000000000000001') as { seq: number }).seq;
+  db.prepare('INSERT INTO sinks (name, cursor, updated_at) VALUES (?, ?, ?)').run('siem', first, Date.parse('2026-12-01T10:00:00Z'));
+  db.close();
+  assert.deepEqual(await store.deliveries('d0000000000000000000000000000001'), [{ sink: 'siem', state: 'done', updated_at: '2026-12-01T10:00:00.000Z' }]);
+  assert.deepEqual(await store.deliveries('d0000000000000000000000000000002'), [{ sink: 'siem', state: 'pending', updated_at: '2026-12-01T10:00:00.000Z' }]);
+  assert.deepEqual(await store.deliveries('no-such-alert'), []);
+  await store.close();
+});

@@ -6,7 +6,7 @@
  * a stale one is refused and the page says so).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CLOSE_REASONS, StoreError, type CloseReason, type HistoryEntry, type StoredAlert, type TriageChange } from '../../store/alert-store.ts';
+import { CLOSE_REASONS, StoreError, type CloseReason, type DeliveryState, type HistoryEntry, type StoredAlert, type TriageChange } from '../../store/alert-store.ts';
 import { actorOf, alertOr404 } from '../api/alerts.ts';
 import { roleAllows } from '../auth.ts';
 import type { ServeContext } from '../context.ts';
@@ -141,6 +141,14 @@ function historySection(history: readonly HistoryEntry[]): SafeHtml {
   )}</ol></section>`;
 }
 
+function deliverySection(deliveries: readonly DeliveryState[] | undefined): SafeHtml {
+  const rows =
+    deliveries === undefined || deliveries.length === 0
+      ? html`<p class="muted">No sink delivers from this store (alerts stored by <code>scan --store</code>, or a store without an outbox).</p>`
+      : html`<ul>${deliveries.map((item) => html`<li><span class="who">${item.sink}</span>: ${item.state === 'done' ? 'done (delivered, dead-lettered or below its level)' : 'pending'} <span class="muted">· sink last moved ${timeText(item.updated_at)}</span></li>`)}</ul>`;
+  return html`<section aria-labelledby="h-delivery"><h2 id="h-delivery">Delivery</h2>${rows}</section>`;
+}
+
 function actionForm(alert: StoredAlert, request: FastifyRequest, op: string, content: HtmlValue): SafeHtml {
   return html`<form method="post" action="/alerts/${encodeURIComponent(alert.id)}/triage">${csrfField(request.principal)}<input type="hidden" name="version" value="${alert.version}"><input type="hidden" name="op" value="${op}">${content}</form>`;
 }
@@ -182,12 +190,13 @@ ${notes}
 
 export async function detailPage(context: ServeContext, request: FastifyRequest, alert: StoredAlert, messages: { flash?: string; error?: string } = {}): Promise<string> {
   const history = await context.store.history(alert.id);
+  const deliveries = await context.store.deliveries?.(alert.id);
   const body = html`<p><a href="/">« Alerts</a></p>
 <h1>${alert.rule.title}</h1>
 <p>${levelBadge(alert.rule.level)} ${statusBadge(alert.status, alert.reason)} ${alert.assignee === null ? '' : html`· assigned to <strong>${alert.assignee}</strong>`} ${alert.tags.map((tag) => html`<span class="tag">${tag}</span>`)}
 <span class="muted">· ${plural(alert.hits, 'sighting')} · version ${alert.version} · <a href="${url(`/api/v1/alerts/${encodeURIComponent(alert.id)}`)}" hx-boost="false">JSON</a></span></p>
 <div class="columns"><div>${matchSection(alert)}${ruleSection(context, alert)}${eventsSection(alert)}</div>
-<div>${actionsSection(alert, request)}${historySection(history)}</div></div>`;
+<div>${actionsSection(alert, request)}${historySection(history)}${deliverySection(deliveries)}</div></div>`;
   return layout({ title: alert.rule.title, principal: request.principal, nav: 'alerts', flash: messages.flash, error: messages.error, body });
 }
 
