@@ -1,7 +1,7 @@
 /**
  * `trailhound serve --store FILE.db [--host 127.0.0.1] [--port 8080] [--rules DIR]...
  * [--no-default-rules] [--tuning FILE] [--vars FILE] [--filters DIR] [--behind-proxy]
- * [--tls-cert FILE --tls-key FILE]`: the triage web UI and HTTP API over the alert store
+ * [--tls-cert FILE --tls-key FILE] [--metrics-port PORT [--metrics-host 127.0.0.1]]`: the triage web UI and HTTP API over the alert store
  * (src/serve/). Runs until SIGINT or SIGTERM.
  */
 import { readFileSync } from 'node:fs';
@@ -26,6 +26,8 @@ interface ServeFlags {
   behindProxy?: boolean;
   tlsCert?: string;
   tlsKey?: string;
+  metricsPort?: string;
+  metricsHost: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -44,11 +46,19 @@ export function serveCommand(setExitCode: (code: number) => void): Command {
     .option('--behind-proxy', 'a TLS-terminating reverse proxy is in front: secure cookies, X-Forwarded-For trusted')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
     .option('--tls-key <file>', 'and this private key (PEM)')
+    .option('--metrics-port <port>', 'serve Prometheus metrics on /metrics at this port (no auth; 0: any free port)')
+    .option('--metrics-host <address>', 'address for the metrics endpoint', '127.0.0.1')
     .action(async (flags: ServeFlags) => {
       const diagnostics = new Diagnostics({ quiet: false });
       const port = Number(flags.port);
       if (!/^\d{1,5}$/.test(flags.port) || port > 65535) {
         diagnostics.error(located('TH_CONFIG', `--port ${JSON.stringify(flags.port)} is not a port number (0-65535)`, '--port'));
+        setExitCode(EXIT.RULE_OR_CONFIG_ERROR);
+        return;
+      }
+      const metricsPort = flags.metricsPort === undefined ? undefined : Number(flags.metricsPort);
+      if (flags.metricsPort !== undefined && (!/^\d{1,5}$/.test(flags.metricsPort) || (metricsPort ?? 0) > 65535)) {
+        diagnostics.error(located('TH_CONFIG', `--metrics-port ${JSON.stringify(flags.metricsPort)} is not a port number (0-65535)`, '--metrics-port'));
         setExitCode(EXIT.RULE_OR_CONFIG_ERROR);
         return;
       }
@@ -85,6 +95,7 @@ export function serveCommand(setExitCode: (code: number) => void): Command {
           ...(flags.filters === undefined ? {} : { filtersDir: flags.filters }),
           behindProxy: flags.behindProxy === true,
           ...(tls === undefined ? {} : { tls }),
+          ...(metricsPort === undefined ? {} : { metrics: { host: flags.metricsHost, port: metricsPort } }),
           write: (line) => process.stderr.write(`${line}\n`),
         });
       } catch (error) {

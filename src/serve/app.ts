@@ -9,6 +9,7 @@ import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import type { DestinationStream } from 'pino';
+import { Histogram, type Registry } from 'prom-client';
 import { installAuth } from './auth.ts';
 import type { ServeContext } from './context.ts';
 import { errorResponse, notFound } from './http-error.ts';
@@ -49,6 +50,20 @@ export interface ServeAppOptions {
   behindProxy?: boolean;
   /** Serve HTTPS with this key and certificate (PEM). */
   tls?: { key: Buffer; cert: Buffer };
+  /** Record `http_request_duration_seconds` on this registry (start.ts serves it on --metrics-port). */
+  metrics?: Registry;
+}
+
+/**
+ * `http_request_duration_seconds{method, route, status_code}`: every response, by the route's
+ * pattern (`/api/v1/alerts/:id`, never the URL, so the label set stays bounded; `unmatched` for
+ * a 404 of no route), prom-client's default buckets.
+ */
+function installRequestMetrics(app: FastifyInstance, registry: Registry): void {
+  const duration = new Histogram({ name: 'http_request_duration_seconds', help: 'HTTP requests of trailhound serve, by method, route pattern and status code, seconds.', labelNames: ['method', 'route', 'status_code'], registers: [registry] });
+  app.addHook('onResponse', async (request, reply) => {
+    duration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
 }
 
 /** The request's URL for the log: a token in a query (/login?token=) is replaced. */
@@ -109,6 +124,7 @@ export function buildServeApp(context: ServeContext, options: ServeAppOptions = 
   app.addHook('onRequest', async (_request, reply) => {
     reply.headers(SECURITY_HEADERS);
   });
+  if (options.metrics !== undefined) installRequestMetrics(app, options.metrics);
   installAuth(app, context);
 
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));

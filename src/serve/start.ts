@@ -2,12 +2,15 @@
  * Starting `serve`: load the rules (as scan would), build the app over an open store, create the
  * first admin token when the store has none (its login URL printed once on stderr, as Jupyter
  * does), listen (127.0.0.1 by default), and warn loudly about a non-loopback address without TLS
- * or a reverse proxy in front.
+ * or a reverse proxy in front. With `metrics`, Prometheus metrics (prom-client: the request
+ * duration histogram and the default process metrics) on a port of their own, without auth,
+ * loopback by default.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { DestinationStream } from 'pino';
-import type { FastifyInstance } from 'fastify';
+import { fastify, type FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { loadRuleSet, type RuleSet, type RuleSetRequest } from '../pack/rule-set.ts';
 import type { AlertStore } from '../store/alert-store.ts';
 import { buildServeApp } from './app.ts';
@@ -31,6 +34,8 @@ export interface ServeOptions {
   logStream?: DestinationStream;
   logLevel?: string;
   now?: () => Date;
+  /** Serve `GET /metrics` (and `/healthz`) on this address, without auth: `--metrics-port`, `--metrics-host`. */
+  metrics?: { host: string; port: number };
 }
 
 export interface RunningServe {
@@ -40,7 +45,18 @@ export interface RunningServe {
   origin: string;
   /** The first start's login URL (with the new admin token), when one was created. */
   loginUrl?: string;
+  /** http://host:port of the metrics endpoint, when asked for. */
+  metricsOrigin?: string;
   close(): Promise<void>;
+}
+
+/** The metrics endpoint: its own small fastify instance, so that the app's auth, CSP and routes stay as they are. */
+async function startMetricsEndpoint(registry: Registry, host: string, port: number): Promise<FastifyInstance> {
+  const server = fastify({ logger: false });
+  server.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  server.get('/healthz', async () => ({ status: 'ok' }));
+  await server.listen({ host, port });
+  return server;
 }
 
 export function packageVersion(): string {
@@ -92,8 +108,26 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   if ((await options.store.listTokens()).length === 0) {
     token = (await options.store.createToken('admin', 'admin')).token;
   }
-  const app = buildServeApp(context, { log: { level: options.logLevel ?? 'info', stream: options.logStream ?? process.stderr }, behindProxy: options.behindProxy, ...(options.tls === undefined ? {} : { tls: options.tls }) });
+  let registry: Registry | undefined;
+  if (options.metrics !== undefined) {
+    registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+  }
+  const app = buildServeApp(context, { log: { level: options.logLevel ?? 'info', stream: options.logStream ?? process.stderr }, behindProxy: options.behindProxy, ...(options.tls === undefined ? {} : { tls: options.tls }), ...(registry === undefined ? {} : { metrics: registry }) });
   await app.listen({ host: options.host, port: options.port });
+  let metricsServer: FastifyInstance | undefined;
+  let metricsOrigin: string | undefined;
+  if (registry !== undefined && options.metrics !== undefined) {
+    try {
+      metricsServer = await startMetricsEndpoint(registry, options.metrics.host, options.metrics.port);
+    } catch (error) {
+      await app.close();
+      throw error;
+    }
+    const bound = metricsServer.server.address();
+    metricsOrigin = `http://${urlHost(options.metrics.host)}:${typeof bound === 'object' && bound !== null ? bound.port : options.metrics.port}`;
+    options.write(`metrics: ${metricsOrigin}/metrics (no auth${isLoopback(options.metrics.host) ? '' : `; WARNING: ${options.metrics.host} is not a loopback address`})`);
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const scheme = options.tls === undefined ? 'http' : 'https';
@@ -113,7 +147,9 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     context,
     origin,
     ...(loginUrl === undefined ? {} : { loginUrl }),
+    ...(metricsOrigin === undefined ? {} : { metricsOrigin }),
     close: async () => {
+      await metricsServer?.close();
       await app.close();
     },
   };

@@ -1,4 +1,4 @@
-/** `GET /metrics` (Prometheus text format) and `GET /healthz`, on 127.0.0.1 unless told otherwise. */
+/** `GET /metrics` (Prometheus text format, prom-client's registry) and `GET /healthz`, on 127.0.0.1 unless told otherwise. */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,8 +14,16 @@ export async function startMetricsServer(metrics: Metrics, host: string, port: n
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(metrics.render());
+      metrics.render().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.contentType });
+          res.end(text);
+        },
+        (error: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`cannot collect the metrics: ${(error as Error).message}\n`);
+        },
+      );
       return;
     }
     if (req.method === 'GET' && path === '/healthz') {

@@ -17,6 +17,7 @@ import type { EngineHost } from './engine-host.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { PoisonFile } from './poison-file.ts';
+import { OBJECT_DURATION } from './service-metrics.ts';
 
 export interface OpenedWork {
   unit: InputUnit;
@@ -71,8 +72,10 @@ export class ObjectProcessor {
   }
 
   async process(work: WorkObject, poisonAfter: number, signal: AbortSignal): Promise<ObjectOutcome> {
+    const started = performance.now();
     const outcome = await this.run(work, poisonAfter, signal);
     this.deps.metrics.inc('trailhound_objects_total', { source: work.source, outcome: outcome.kind });
+    this.deps.metrics.observe(OBJECT_DURATION, { source: work.source, outcome: outcome.kind }, (performance.now() - started) / 1000);
     return outcome;
   }
 

@@ -1,4 +1,4 @@
-/** The metrics `watch` exposes on /metrics (docs/service.md lists them). */
+/** The metrics `watch` exposes on /metrics (docs/service.md lists them), on a Registry of its own. */
 import { Metrics } from './metrics.ts';
 
 export interface LiveReadings {
@@ -11,25 +11,29 @@ export interface LiveReadings {
   inFlightMessages(): number;
 }
 
+/** Time spent on one object, start to commit (or skip, or failure), seconds. */
+export const OBJECT_DURATION = 'trailhound_object_duration_seconds';
+
 export function serviceMetrics(readings: LiveReadings, now: () => number = Date.now): Metrics {
   const metrics = new Metrics();
-  metrics.counter('trailhound_objects_total', 'Objects handled, by source and outcome (processed, skipped, failed, poisoned, interrupted).');
-  metrics.counter('trailhound_object_bytes_total', 'Bytes of the objects processed (as stored: compressed when they are), by source.');
-  metrics.counter('trailhound_records_total', 'Log records decoded, by source.');
-  metrics.counter('trailhound_alerts_total', 'New alerts committed, by rule and level.');
-  metrics.counter('trailhound_errors_total', 'Errors by stage: receive, message, fetch, decode, ack, sink, state.');
-  metrics.counter('trailhound_messages_total', 'SQS messages, by source and outcome (deleted, released, retry, test_event, ignored, unrecognized).');
-  metrics.counter('trailhound_deliveries_total', 'Alert deliveries, by sink and outcome (delivered, dead_lettered).');
-  metrics.gauge('trailhound_lag_seconds', 'Now minus the newest event time processed.', () => {
+  metrics.counter('trailhound_objects_total', 'Objects handled, by source and outcome (processed, skipped, failed, poisoned, interrupted).', ['source', 'outcome']);
+  metrics.counter('trailhound_object_bytes_total', 'Bytes of the objects processed (as stored: compressed when they are), by source.', ['source']);
+  metrics.counter('trailhound_records_total', 'Log records decoded, by source.', ['source']);
+  metrics.counter('trailhound_alerts_total', 'New alerts committed, by rule and level.', ['rule', 'level']);
+  metrics.counter('trailhound_errors_total', 'Errors by stage: receive, message, fetch, decode, ack, sink, state.', ['stage']);
+  metrics.counter('trailhound_messages_total', 'SQS messages, by source and outcome (deleted, released, retry, test_event, ignored, unrecognized).', ['source', 'outcome']);
+  metrics.counter('trailhound_deliveries_total', 'Alert deliveries, by sink and outcome (delivered, dead_lettered).', ['sink', 'outcome']);
+  metrics.histogram(OBJECT_DURATION, 'Time to handle one object (read, decode, detect, commit), by source and outcome, seconds.', ['source', 'outcome']);
+  metrics.gauge('trailhound_lag_seconds', 'Now minus the newest event time processed.', [], () => {
     const newest = readings.newestEventTime();
     return newest === undefined ? [] : [{ labels: {}, value: Math.max(0, (now() - newest) / 1000) }];
   });
-  metrics.gauge('trailhound_notification_age_seconds', 'Age of the last notification (SQS sent time, or file mtime) when its object was processed.', () => {
+  metrics.gauge('trailhound_notification_age_seconds', 'Age of the last notification (SQS sent time, or file mtime) when its object was processed.', [], () => {
     const age = readings.lastNotificationAge();
     return age === undefined ? [] : [{ labels: {}, value: age }];
   });
-  metrics.gauge('trailhound_outbox_pending', 'Alerts committed but not yet delivered, by sink.', () => readings.outboxPending().map((item) => ({ labels: { sink: item.sink }, value: item.count })));
-  metrics.gauge('trailhound_correlation_groups', 'Live correlation groups (open windows).', () => [{ labels: {}, value: readings.correlationGroups() }]);
-  metrics.gauge('trailhound_inflight_messages', 'SQS messages received and not yet deleted or released.', () => [{ labels: {}, value: readings.inFlightMessages() }]);
+  metrics.gauge('trailhound_outbox_pending', 'Alerts committed but not yet delivered, by sink.', ['sink'], () => readings.outboxPending().map((item) => ({ labels: { sink: item.sink }, value: item.count })));
+  metrics.gauge('trailhound_correlation_groups', 'Live correlation groups (open windows).', [], () => [{ labels: {}, value: readings.correlationGroups() }]);
+  metrics.gauge('trailhound_inflight_messages', 'SQS messages received and not yet deleted or released.', [], () => [{ labels: {}, value: readings.inFlightMessages() }]);
   return metrics;
 }

@@ -114,6 +114,20 @@ test('CSV (OTX export): quoted cells, URL rows unsupported', () => {
   assert.deepEqual(splitCsvLine('IPv4,203.0.113.77,"scanner, seen in ""campaign"" X"', ','), ['IPv4', '203.0.113.77', 'scanner, seen in "campaign" X']);
 });
 
+test('CSV tokenised by csv-parse: a line with broken quotes is one located invalid indicator, the lines after it still load', () => {
+  const text = ['indicator;type;note', '"198.51.100.1";ip;"a ""quoted""; note"', '"198.51.100.2;ip;quote never closed', '198.51.100.3 ; ip ; plain', '"198.51.100.4"x;ip;text after the closing quote', 'x"198.51.100.5;ip;stray quote inside an unquoted cell'].join('\n');
+  const invalid: string[] = [];
+  const ctx: FeedContext = { feed: 'q', file: 'q.csv', invalid: (l, m) => invalid.push(`${l} ${m}`), unsupported: (l, m) => invalid.push(`${l} unsupported ${m}`), skip: () => {}, fail: (l, m) => invalid.push(`${l} fail ${m}`) };
+  const r = parseFeed(text, ctx, { format: 'csv' });
+  assert.deepEqual(r.indicators.map(brief), ['ipv4 198.51.100.1 any', 'ipv4 198.51.100.3 any']);
+  assert.equal(invalid.length, 3);
+  assert.match(invalid[0] ?? '', /^q\.csv:3 not a valid CSV line: Quote Not Closed/);
+  assert.match(invalid[1] ?? '', /^q\.csv:5 not a valid CSV line: Invalid Closing Quote/);
+  assert.match(invalid[2] ?? '', /^q\.csv:6 /);
+  assert.deepEqual(splitCsvLine('a;"b;c', ';'), undefined);
+  assert.deepEqual(splitCsvLine(' a | "b|c" |', '|'), ['a', 'b|c', '']);
+});
+
 test('CSV with the indicator column named by option; without it the feed is rejected', () => {
   const named = parse('custom-column.csv', 'host_ip_addr');
   assert.equal(named.format, 'csv');
