@@ -20,6 +20,13 @@ function shortestLiteral(literals: readonly PrefilterLiteral[]): number {
   return Math.min(...literals.map((literal) => literal.text.length));
 }
 
+/**
+ * Fields whose few values nearly every record shares (`AssumedRole`, `true`, `Management`): a
+ * rule pinned only there would have most records parsed, so a literal it requires elsewhere is
+ * the better test. Any one requirement of a rule is sound; this only picks the selective one.
+ */
+const UNSELECTIVE = new Set(['userIdentity.type', 'readOnly', 'eventType', 'eventCategory', 'managementEvent']);
+
 function requirementOf(rule: CompiledDetectionRule): Requirement | undefined {
   const none: readonly PrefilterLiteral[] = [];
   for (const field of PREFERRED) {
@@ -28,14 +35,20 @@ function requirementOf(rule: CompiledDetectionRule): Requirement | undefined {
   }
   let best: Requirement | undefined;
   for (const [field, values] of rule.requiredValues) {
+    if (UNSELECTIVE.has(field)) continue;
     if (values.size > 0 && (best === undefined || values.size < best.values.size)) best = { field, values, literals: none };
   }
   if (best !== undefined) return best;
-  // No pinned value: the field whose literals are the most selective (the longest shortest one).
+  // No selective pinned value: the field whose literals are the most selective (the longest shortest one).
   for (const [field, literals] of rule.requiredSubstrings) {
+    if (UNSELECTIVE.has(field)) continue;
     if (literals.length > 0 && (best === undefined || shortestLiteral(literals) > shortestLiteral(best.literals))) best = { field, values: new Set(), literals };
   }
-  return best;
+  if (best !== undefined) return best;
+  // Only unselective requirements: still better than none.
+  for (const [field, values] of rule.requiredValues) if (values.size > 0) return { field, values, literals: none };
+  for (const [field, literals] of rule.requiredSubstrings) if (literals.length > 0) return { field, values: new Set(), literals };
+  return undefined;
 }
 
 /** The raw pre-filter for these rules, or why there is none (a rule that reads CloudTrail and is not indexed). */

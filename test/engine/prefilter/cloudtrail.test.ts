@@ -80,3 +80,20 @@ test('no plan when a CloudTrail rule is tried on every record', () => {
   // Rules of other log sources do not count.
   assert.notEqual(planPrefilter([fakeRule({ id: 'r3', service: 'vpcflow', match: () => true })]).prefilter, undefined);
 });
+
+test('a rule pinned on an unselective field (userIdentity.type) is filed under a literal it requires elsewhere', () => {
+  const keysOf = (rule: Parameters<typeof fakeRule>[0]): string[] => {
+    const plan = planPrefilter([fakeRule(rule)]);
+    if (plan.prefilter === undefined) throw new Error(plan.reason);
+    return plan.prefilter.keys.map((key) => JSON.parse(key.key.toString('utf8')) as string);
+  };
+  const instanceSession = { id: 'r4', service: 'cloudtrail', requiredValues: { 'userIdentity.type': ['assumedrole'] }, requiredSubstrings: { 'userIdentity.principalId': [{ text: ':i-', caseSensitive: true }] }, match: () => true };
+  assert.deepEqual(keysOf(instanceSession), ['principalId', 'userIdentity.principalId']);
+  const filter = planPrefilter([fakeRule(instanceSession)]).prefilter as RawPrefilter;
+  assert.deepEqual(spans('{"Records":[{"userIdentity":{"type":"AssumedRole","principalId":"AROAX:i-0abc1234"}},{"userIdentity":{"type":"AssumedRole","principalId":"AROAX:ci-run-7"}}]}', filter), [
+    ['{"userIdentity":{"type":"AssumedRole","principalId":"AROAX:i-0abc1234"}}', 1],
+    ['{"userIdentity":{"type":"AssumedRole","principalId":"AROAX:ci-run-7"}}', 0],
+  ]);
+  // With nothing else to go on, the unselective field still beats no pre-filter at all.
+  assert.deepEqual(keysOf({ id: 'r5', service: 'cloudtrail', requiredValues: { 'userIdentity.type': ['root'] }, match: () => true }), ['type', 'userIdentity.type']);
+});
