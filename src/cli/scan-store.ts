@@ -9,7 +9,7 @@ import type { Alert } from '../core/alert.ts';
 import { located } from '../core/errors.ts';
 import type { AlertStore } from '../store/alert-store.ts';
 import { StoreError } from '../store/alert-store.ts';
-import { openAlertStore } from '../store/index.ts';
+import { displayStoreSpec, openAlertStore } from '../store/index.ts';
 import type { Diagnostics } from './diagnostics.ts';
 
 /** Alerts per transaction. */
@@ -28,7 +28,8 @@ export class ScanStore {
 
   private constructor(store: AlertStore, spec: string, diagnostics: Diagnostics) {
     this.store = store;
-    this.spec = spec;
+    // As printed: a PostgreSQL URL without its password.
+    this.spec = displayStoreSpec(spec);
     this.diagnostics = diagnostics;
   }
 

@@ -35,7 +35,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function serveCommand(setExitCode: (code: number) => void): Command {
   return new Command('serve')
     .description('Serve the triage web UI and HTTP API over an alert store (docs/serve.md)')
-    .addOption(new Option('--store <file>', 'the alert store (SQLite FILE.db, as written by scan --store or watch)').makeOptionMandatory())
+    .addOption(new Option('--store <file|url>', 'the alert store: a SQLite FILE.db (as written by scan --store or watch) or postgres://user@host/db').makeOptionMandatory())
     .option('--host <address>', 'address to listen on (loopback by default; anything else wants TLS or a proxy)', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free port)', '8080')
     .option('-r, --rules <path>', 'rule file or folder (repeatable); added to the built-in pack', collect, [])

@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { located } from '../core/errors.ts';
 import { terminalText } from '../core/terminal-text.ts';
 import { StoreError, TOKEN_ROLES, type AlertStore, type TokenRole } from '../store/alert-store.ts';
-import { openAlertStore } from '../store/index.ts';
+import { displayStoreSpec, openAlertStore } from '../store/index.ts';
 import { Diagnostics } from './diagnostics.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -15,7 +15,7 @@ interface StoreFlags {
   store: string;
 }
 
-const storeOption = (): Option => new Option('--store <file>', 'the alert store (SQLite FILE.db, or a watch state file)').makeOptionMandatory();
+const storeOption = (): Option => new Option('--store <file|url>', 'the alert store: a SQLite FILE.db (or a watch state file), or postgres://user@host/db').makeOptionMandatory();
 
 /** Opens the store, runs the action and closes it; store errors are TH_STORE_* on stderr, exit 2. */
 async function withStore(spec: string, action: (store: AlertStore, diagnostics: Diagnostics) => Promise<number>): Promise<number> {
@@ -31,7 +31,7 @@ async function withStore(spec: string, action: (store: AlertStore, diagnostics: 
     return await action(store, diagnostics);
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
-    diagnostics.error(located(error.code, error.message, spec));
+    diagnostics.error(located(error.code, error.message, displayStoreSpec(spec)));
     return EXIT.RULE_OR_CONFIG_ERROR;
   } finally {
     await store.close();
@@ -52,7 +52,7 @@ export function tokensCommand(setExitCode: (code: number) => void): Command {
         await withStore(flags.store, async (store, diagnostics) => {
           const { token } = await store.createToken(flags.name, flags.role);
           process.stdout.write(`${token}\n`);
-          diagnostics.info(`token ${flags.name} (${flags.role}) created in ${flags.store}: it is shown only now; revoke it with trailhound tokens revoke ${flags.name} --store ${flags.store}`);
+          diagnostics.info(`token ${flags.name} (${flags.role}) created in ${displayStoreSpec(flags.store)}: it is shown only now; revoke it with trailhound tokens revoke ${flags.name} --store ${displayStoreSpec(flags.store)}`);
           return EXIT.OK;
         }),
       );
@@ -80,7 +80,7 @@ export function tokensCommand(setExitCode: (code: number) => void): Command {
       setExitCode(
         await withStore(flags.store, async (store, diagnostics) => {
           if (!(await store.revokeToken(name))) {
-            diagnostics.error(located('TH_STORE_NOT_FOUND', `no token is named ${name}`, flags.store));
+            diagnostics.error(located('TH_STORE_NOT_FOUND', `no token is named ${name}`, displayStoreSpec(flags.store)));
             return EXIT.RULE_OR_CONFIG_ERROR;
           }
           diagnostics.info(`token ${name} revoked`);

@@ -13,6 +13,7 @@ import { fastify, type FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { loadRuleSet, type RuleSet, type RuleSetRequest } from '../pack/rule-set.ts';
 import type { AlertStore } from '../store/alert-store.ts';
+import { displayStoreSpec, isPostgresSpec } from '../store/index.ts';
 import { buildServeApp } from './app.ts';
 import { SessionStore } from './auth.ts';
 import type { ServeContext } from './context.ts';
@@ -83,7 +84,8 @@ export async function createServeContext(options: Pick<ServeOptions, 'store' | '
     store: options.store,
     catalog: ruleCatalog(set),
     ruleRequest: options.ruleRequest,
-    filtersDir: resolve(options.filtersDir ?? join(dirname(resolve(options.storeFile)), 'filters')),
+    // Beside a store file; for a PostgreSQL store (no folder of its own) in the working directory.
+    filtersDir: resolve(options.filtersDir ?? (isPostgresSpec(options.storeFile) ? 'filters' : join(dirname(resolve(options.storeFile)), 'filters'))),
     sessions: new SessionStore(),
     secureCookies: options.secureCookies,
     now: options.now ?? (() => new Date()),
@@ -132,7 +134,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const scheme = options.tls === undefined ? 'http' : 'https';
   const origin = `${scheme}://${urlHost(options.host)}:${port}`;
-  options.write(`trailhound serve: ${origin}/ (store ${options.storeFile}; ${rules} rules; suppressions go to ${filtersDir})`);
+  options.write(`trailhound serve: ${origin}/ (store ${displayStoreSpec(options.storeFile)}; ${rules} rules; suppressions go to ${filtersDir})`);
   let loginUrl: string | undefined;
   if (token !== undefined) {
     loginUrl = `${origin}/login?token=${token}`;
@@ -140,7 +142,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     options.write(`    ${loginUrl}`);
     options.write('More tokens: trailhound tokens create --role reader|triager|admin --name NAME --store FILE.db');
   } else {
-    options.write(`Log in at ${origin}/login with a token (trailhound tokens create --role triager --name NAME --store ${options.storeFile}).`);
+    options.write(`Log in at ${origin}/login with a token (trailhound tokens create --role triager --name NAME --store ${displayStoreSpec(options.storeFile)}).`);
   }
   return {
     app,

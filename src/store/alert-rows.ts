@@ -38,7 +38,7 @@ export function newerFinding(alert: Alert, storedBody: string): boolean {
 }
 
 /** The body without the `update` flag (which says how it was emitted, not what it is). */
-function comparable(body: string): string {
+export function comparable(body: string): string {
   if (!body.includes('"update"')) return body;
   try {
     const value = JSON.parse(body) as Alert;
@@ -56,7 +56,7 @@ export function detectionSummary(level: string, count: number, guardduty: Alert[
   return parts.join(', ');
 }
 
-function guardDutyOf(body: string): Alert['guardduty'] | undefined {
+export function guardDutyOf(body: string): Alert['guardduty'] | undefined {
   try {
     return (JSON.parse(body) as Alert).guardduty;
   } catch {

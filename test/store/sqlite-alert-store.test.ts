@@ -114,9 +114,9 @@ test('an empty file becomes a new store; missing parent folders are created', as
   assert.ok(existsSync(nested));
 });
 
-test('openAlertStore: postgres:// is the cluster mode, not available yet (TH_STORE_OPEN, no secret echoed)', async () => {
-  for (const spec of ['postgres://user:s3cret@db/trailhound', 'postgresql://db/trailhound']) {
-    await assert.rejects(openAlertStore(spec), (error: unknown) => isStoreOpen(error) && /PostgreSQL is the cluster mode \(issue 14\), not available yet/.test((error as Error).message) && !(error as Error).message.includes('s3cret'));
+test('openAlertStore: postgres:// is the PostgreSQL store; one that cannot be reached is TH_STORE_OPEN, no secret echoed', async () => {
+  for (const spec of ['postgres://user:s3cret@127.0.0.1:1/trailhound', 'postgresql://127.0.0.1:1/trailhound?password=s3cret']) {
+    await assert.rejects(openAlertStore(spec), (error: unknown) => isStoreOpen(error) && /cannot open the alert store postgres(ql)?:\/\//.test((error as Error).message) && !(error as Error).message.includes('s3cret'));
   }
   await assert.rejects(openAlertStore(''), isStoreOpen);
 });
