@@ -72,7 +72,7 @@ import {
   type CheckedChange,
   type Plan,
   type TriageRow,
-} from './sqlite-alert-store.ts';
+} from './triage-rules.ts';
 
 const invalid = (message: string): StoreError => new StoreError('TH_STORE_INVALID', message, 400);
 const notFound = (message: string): StoreError => new StoreError('TH_STORE_NOT_FOUND', message, 404);
