@@ -44,7 +44,7 @@ interface LintFlags extends RulesFlags {
 }
 
 export function rulesCommand(setExitCode: (code: number) => void): Command {
-  const command = new Command('rules').description('Test, lint and list Sigma rules');
+  const command = new Command('rules').description('Test, lint and list Sigma rules, and export their ATT&CK coverage (navigator)');
 
   command
     .command('test')

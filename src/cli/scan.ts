@@ -109,7 +109,7 @@ export function scanCommand(setExitCode: (code: number) => void): Command {
     .addOption(new Option('--no-raw-prefilter', 'parse every CloudTrail record, even those no rule can match').hideHelp())
     .option('--max-decompressed <size>', `stop a gzip input that decompresses to more than this (a gzip bomb): 512MiB, 4GiB, unlimited (default ${DEFAULT_MAX_DECOMPRESSED_BYTES / 1024 ** 3}GiB)`)
     .option('--follow-symlinks', 'follow symbolic links out of a scanned folder (by default a link leaving the folder is not followed, TH_INPUT_SPECIAL)', false)
-    .option('--store <file>', 'also put every alert into this alert store (SQLite FILE.db, created when missing; docs/store.md): once per id, a re-scan updates hits and last_seen')
+    .option('--store <file|url>', 'also put every alert into this alert store (a SQLite FILE.db, created when missing, or postgres://user@host/db; docs/store.md): once per id, a re-scan updates hits and last_seen')
     .option('-q, --quiet', 'no progress, warnings or summary on stderr (errors still shown)', false)
     .action(async (paths: string[], flags: ScanFlags) => {
       setExitCode(await runScan(paths, flags));
