@@ -100,7 +100,7 @@ export function scanCommand(setExitCode: (code: number) => void): Command {
     .option('--until <time>', 'only events at or before: RFC 3339, a date, or relative')
     .addOption(new Option('-f, --format <format>', 'output format (default: table on a terminal, jsonl otherwise)').choices([...OUTPUT_FORMATS]))
     .option('-o, --output <file>', 'write alerts to a file instead of stdout')
-    .option('--sink <spec>', SINK_OPTION_HELP, collect, []) // --sink (scan-sinks.ts)
+    .option('--sink <spec>', SINK_OPTION_HELP, collect, [])
     .addOption(new Option('--fail-on <level>', 'exit 1 when an alert at or above this level is raised').choices([...SIGMA_LEVELS]))
     .option('--no-events', 'leave the raw records out of the alerts')
     .option('--flow-format <format>', 'VPC Flow Logs format string for records without a header line')
@@ -201,12 +201,16 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     diagnostics.warn(`${rule.position.file}: rule ${rule.name ?? rule.id} has logsource ${JSON.stringify(rule.logsource)}, which no AWS input provides; it will never match`);
   }
 
-  // --store (scan-store.ts): alerts also go into the alert store; one that cannot be opened is exit 2.
-  const scanStore = flags.store === undefined ? undefined : await ScanStore.open(flags.store, diagnostics);
-  if (flags.store !== undefined && scanStore === undefined) return EXIT.RULE_OR_CONFIG_ERROR;
-  // --sink (scan-sinks.ts): webhook, Slack, file and OCSF file sinks beside stdout; a bad spec is exit 2.
+  // --sink: webhook, Slack, file and OCSF file sinks beside stdout; a bad spec is exit 2.
   const extraSinks = await prepareScanSinks(flags, diagnostics);
   if (extraSinks === undefined) return EXIT.RULE_OR_CONFIG_ERROR;
+  // --store: alerts also go into the alert store; one that cannot be opened is exit 2 (the sinks
+  // just started are closed, nothing left open behind).
+  const scanStore = flags.store === undefined ? undefined : await ScanStore.open(flags.store, diagnostics);
+  if (flags.store !== undefined && scanStore === undefined) {
+    await extraSinks.close();
+    return EXIT.RULE_OR_CONFIG_ERROR;
+  }
   const output: Writable = flags.output === undefined ? process.stdout : createWriteStream(flags.output);
   const format: OutputFormat = flags.format ?? (flags.output === undefined && process.stdout.isTTY ? 'table' : 'jsonl');
   const sink = createSink(format, output, { colour: output === process.stdout && process.stdout.isTTY === true });
@@ -247,11 +251,11 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     sourceOptions,
     onAlert: (alert) => {
       if (flags.failOn !== undefined && levelAtLeast(alert.rule.level, flags.failOn)) failOnReached = true;
-      scanStore?.add(alert); // --store (scan-store.ts)
+      scanStore?.add(alert);
       // Alerts and the progress line share the terminal: clear the line before an alert lands on it.
       if (alertsOnTerminal) diagnostics.clearProgress();
       const item = sinkAlertReporting(alert, onLimit);
-      return Promise.all([sink.deliver([item]), extraSinks.offer(item)]).then(() => undefined); // --sink (scan-sinks.ts)
+      return Promise.all([sink.deliver([item]), extraSinks.offer(item)]).then(() => undefined);
     },
     onError: (error) => diagnostics.error(error),
     onProgress: (running) => {
@@ -266,7 +270,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   // `No alerts.` on stdout, then the warnings and the summary on stderr.
   diagnostics.stopProgress();
   await sink.close();
-  const sinkDelivery = await extraSinks.close(); // --sink (scan-sinks.ts): waits for the queued deliveries
+  const sinkDelivery = await extraSinks.close();
   for (const warning of detector.correlationWarnings()) diagnostics.warn(warning);
   const suppressed = detector.suppressedCounts();
   if (suppressed.size > 0) {
@@ -286,10 +290,10 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     }
   }
   diagnostics.info(formatSummary(summary, ruleSet.rules.length, { truncatedRecords }));
-  if (scanStore !== undefined && !(await scanStore.finish(detector.suppressedCounts()))) return EXIT.RULE_OR_CONFIG_ERROR; // --store (scan-store.ts)
+  if (scanStore !== undefined && !(await scanStore.finish(detector.suppressedCounts()))) return EXIT.RULE_OR_CONFIG_ERROR;
   return combineExitCodes({
     ruleErrors: ruleSet.errors.length > 0 || cti.errors > 0,
-    // --sink (scan-sinks.ts): alerts that did not reach a sink exit 3, as input errors do.
+    // Alerts that did not reach a --sink exit 3, as input errors do.
     inputErrors: summary.inputErrors > 0 || truncatedRecords > 0 || sinkDelivery.failed > 0,
     failOnReached,
   });
