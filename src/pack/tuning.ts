@@ -28,13 +28,13 @@ import { SIGMA_LEVELS } from '../core/levels.ts';
 import type { SigmaLevel } from '../core/levels.ts';
 import { fileTooLarge, formatPosition, mapEntry, MAX_RULE_FILE_BYTES, parseYamlFile, readTextFile } from '../sigma/parse.ts';
 import { parseTimespan } from '../sigma/correlation.ts';
+import { isCalendarDate, isExpired } from '../sigma/filter.ts';
 import type { CompiledDetectionRule, RawSigmaDocument, SigmaMapEntry, SigmaMapNode, SigmaNode, SourcePosition } from '../sigma/types.ts';
 
 /** The overrides a correlation rule accepts under `correlation:`. */
 const CORRELATION_KEYS = ['timespan', 'condition', 'group-by'] as const;
 const OVERRIDE_KEYS = ['disabled', 'reason', 'owner', 'expires', 'level', 'correlation'] as const;
 const CONDITION_OPERATORS = ['gt', 'gte', 'lt', 'lte', 'eq', 'neq'];
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** One rule's entry of a tuning file, checked. */
 export interface RuleOverride {
@@ -74,17 +74,9 @@ function scalarText(node: SigmaNode): string | undefined {
   return typeof node.value === 'string' ? node.value : String(node.value);
 }
 
-function validDate(text: string): boolean {
-  const match = DATE.exec(text);
-  if (match === null) return false;
-  const date = new Date(`${text}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
-}
-
-/** Whether an override dated `expires` no longer applies at `now` (it holds through its whole day, UTC). */
+/** Whether an override dated `expires` no longer applies at `now` (it holds through its whole day, UTC, as a filter's does). */
 export function overrideExpired(expires: string | undefined, now: Date): boolean {
-  if (expires === undefined) return false;
-  return now.getTime() >= Date.parse(`${expires}T00:00:00Z`) + 86_400_000;
+  return expires !== undefined && isExpired(expires, now);
 }
 
 function unknownKey(entry: SigmaMapEntry, allowed: readonly string[], what: string): LocatedError {
@@ -156,7 +148,7 @@ function readOverride(entry: SigmaMapEntry, errors: LocatedError[]): RuleOverrid
       }
       case 'expires': {
         const text = scalarText(item.value);
-        if (text === undefined || !validDate(text)) errors.push(located('TH_TUNING', `${rule}: 'expires' must be a date YYYY-MM-DD`, at));
+        if (text === undefined || !isCalendarDate(text)) errors.push(located('TH_TUNING', `${rule}: 'expires' must be a date YYYY-MM-DD`, at));
         else override.expires = text;
         break;
       }
