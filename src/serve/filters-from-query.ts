@@ -7,38 +7,21 @@
  * values, malformed techniques, times and limits are a StoreError TH_STORE_INVALID (400).
  */
 import { SIGMA_LEVELS, type SigmaLevel } from '../core/levels.ts';
-import type { LogSourceName } from '../core/envelope.ts';
 import { ALERT_SORTS, StoreError, TRIAGE_STATUSES, type AlertFilter, type AlertSort, type ListRequest, type TriageStatus } from '../store/alert-store.ts';
+import { DEFAULT_LIMIT, MAX_LIMIT, SOURCES, filterStatuses } from '../store/triage-rules.ts';
 
-export const SOURCES: readonly LogSourceName[] = ['cloudtrail', 'vpcflow', 'guardduty'];
-export const MAX_LIMIT = 500;
-export const DEFAULT_LIMIT = 50;
+/** The store's sources and page sizes: the query takes what the store does. */
+export { DEFAULT_LIMIT, MAX_LIMIT, SOURCES };
 const MAX_VALUE = 500;
 const MAX_VALUES = 100;
 
 /** Every query parameter of the filter (and paging): the API's and the list page's. */
-export const LIST_FILTER_PARAMS = ['status', 'level', 'rule', 'technique', 'tactic', 'source', 'account', 'region', 'actor', 'source_ip', 'assignee', 'tag', 'since', 'until', 'q'] as const;
+export const LIST_FILTER_PARAMS = ['status', 'level', 'rule', 'technique', 'tactic', 'source', 'account', 'region', 'actor', 'source_ip', 'assignee', 'tag', 'since', 'until', 'q'] as const satisfies readonly (keyof AlertFilter)[];
 export const LIST_PAGING_PARAMS = ['sort', 'limit', 'cursor'] as const;
 const MULTI = new Set(['status', 'level', 'rule', 'technique', 'tactic', 'source', 'account', 'region']);
 
-/** The filter as query parameters, normalized (the form links are built from): lists, and since/until as written. */
-export interface FilterParams {
-  status?: string[];
-  level?: string[];
-  rule?: string[];
-  technique?: string[];
-  tactic?: string[];
-  source?: string[];
-  account?: string[];
-  region?: string[];
-  actor?: string;
-  source_ip?: string;
-  assignee?: string;
-  tag?: string;
-  since?: string;
-  until?: string;
-  q?: string;
-}
+/** The filter as query parameters, normalized (the form links are built from): AlertFilter's fields as text (its lists as lists), since/until as written. */
+export type FilterParams = { [K in keyof AlertFilter]?: NonNullable<AlertFilter[K]> extends readonly unknown[] ? string[] : string };
 
 export interface ParsedListQuery {
   request: ListRequest;
@@ -195,6 +178,5 @@ export function filterSearch(params: FilterParams, extra: Readonly<Record<string
 
 /** The statuses the filter shows (the default: open and acknowledged). */
 export function statusesOf(filter: AlertFilter): readonly TriageStatus[] {
-  if (filter.status === undefined) return ['open', 'acknowledged'];
-  return filter.status.length === 0 ? TRIAGE_STATUSES : filter.status;
+  return filterStatuses(filter);
 }

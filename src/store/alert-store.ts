@@ -157,6 +157,14 @@ export interface TokenInfo {
   last_used_at: string | null;
 }
 
+/** One rule's closed alerts, and how many of them were false positives. */
+export interface RuleOutcome {
+  rule_id: string;
+  rule_name: string | null;
+  closed: number;
+  false_positive: number;
+}
+
 export interface StoreResult {
   inserted: number;
   updated: number;
@@ -187,7 +195,7 @@ export interface AlertStore {
   /** Counts matches a suppression (a filter, by its Sigma id) kept out. */
   countSuppressed(filterId: string, matches: number): Promise<void>;
   /** Per rule: closed alerts and how many of them were false positives. */
-  ruleOutcomes(): Promise<Array<{ rule_id: string; rule_name: string | null; closed: number; false_positive: number }>>;
+  ruleOutcomes(): Promise<RuleOutcome[]>;
   /** A new token: the secret is returned once and stored hashed. */
   createToken(name: string, role: TokenRole): Promise<{ token: string }>;
   /** The token's name and role, or undefined. Constant-time on the hash. */

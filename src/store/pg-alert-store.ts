@@ -16,66 +16,63 @@
  *   only. Errors of the server or the connection are StoreError TH_STORE_OPEN, with the URL's
  *   password replaced by `***` (never printed).
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { Alert } from '../core/alert.ts';
-import { SIGMA_LEVELS, levelOfRank, levelRank } from '../core/levels.ts';
-import type { SigmaLevel } from '../core/levels.ts';
+import { SIGMA_LEVELS, levelRank } from '../core/levels.ts';
 import { tacticSlug } from '../attack/techniques.ts';
 import { alertJson } from '../engine/alerts/build.ts';
 import {
-  ALERT_SORTS,
   StoreError,
-  TOKEN_ROLES,
   TRIAGE_STATUSES,
   type AlertFilter,
   type AlertNote,
   type AlertPage,
   type AlertStore,
   type BulkTarget,
-  type CloseReason,
   type HistoryEntry,
   type ListRequest,
+  type RuleOutcome,
   type StoreResult,
   type StoredAlert,
   type Suppression,
   type TokenInfo,
   type TokenRole,
   type TriageChange,
-  type TriageStatus,
 } from './alert-store.ts';
 import { comparable, detectionSummary, guardDutyOf, newerFinding } from './alert-rows.ts';
 import { migratePg, type MigrationResult } from './pg-schema.ts';
 import {
-  DEFAULT_LIMIT,
   DEFAULT_STATUSES,
-  LAST_USED_EVERY_MS,
-  MAX_BULK_IDS,
-  MAX_LIMIT,
-  SORT_COLUMNS,
+  LastUsedThrottle,
   SOURCES,
-  TOKEN_NAME,
-  TOKEN_PREFIX,
   bulkChanges,
+  changedMeanwhile,
+  checkBulkChange,
+  checkBulkTarget,
   checkChange,
-  decodeCursor,
-  encodeCursor,
+  checkListRequest,
+  checkSuppression,
+  checkTriageActor,
+  cursorOf,
   escapeLike,
-  filterStatuses,
   hashToken,
+  invalid,
   isoOf,
+  matchToken,
+  newToken,
   oneOf,
   planChange,
+  presentedHash,
   singleText,
+  staleVersion,
   stringList,
-  type CheckedChange,
+  tagList,
+  unknownAlert,
   type Plan,
   type TriageRow,
 } from './triage-rules.ts';
-
-const invalid = (message: string): StoreError => new StoreError('TH_STORE_INVALID', message, 400);
-const notFound = (message: string): StoreError => new StoreError('TH_STORE_NOT_FOUND', message, 404);
+import { historyEntry, pageOfKeys, storedAlert, tallyCounts, type CountRow, type HistoryRow, type StoredRow } from './alert-row-mapping.ts';
 
 /** A transaction retried this many times after a deadlock or a serialization failure. */
 const RETRIES = 5;
@@ -182,17 +179,9 @@ function filterSql(filter: AlertFilter, params: Params, omit?: 'status' | 'level
   return clauses.length === 0 ? 'TRUE' : clauses.join(' AND ');
 }
 
-interface AlertRow {
+interface AlertRow extends StoredRow {
   id: string;
-  body: string;
-  status: TriageStatus;
-  reason: CloseReason | null;
-  assignee: string | null;
   tags: unknown;
-  version: number;
-  first_seen: string;
-  last_seen: string;
-  hits: number;
   notes: AlertNote[];
 }
 
@@ -210,10 +199,6 @@ const ROW_COLUMNS = `a.id, b.body, a.status, a.reason, a.assignee, a.tags, a.ver
 const ROWS_FROM = 'alerts a JOIN alert_bodies b ON b.id = a.id';
 const TRIAGE_COLUMNS = 'a.id, a.status, a.reason, a.assignee, a.tags::text AS tags, a.version';
 
-function tagList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((tag): tag is string => typeof tag === 'string') : [];
-}
-
 export class PgAlertStore implements AlertStore {
   /** The URL, its password redacted. */
   readonly url: string;
@@ -222,7 +207,7 @@ export class PgAlertStore implements AlertStore {
   private readonly pool: pg.Pool;
   private readonly clock: () => Date;
   private readonly secrets: string[];
-  private readonly lastUsedWritten = new Map<string, number>();
+  private readonly lastUsed = new LastUsedThrottle();
   private closed = false;
 
   private constructor(url: string, pool: pg.Pool, migration: MigrationResult, secrets: string[], options: PgAlertStoreOptions) {
@@ -446,20 +431,8 @@ export class PgAlertStore implements AlertStore {
   }
 
   private stored(row: AlertRow): StoredAlert {
-    const alert = JSON.parse(row.body) as Alert;
-    delete alert.update;
-    return {
-      ...alert,
-      status: row.status,
-      reason: row.reason,
-      assignee: row.assignee,
-      tags: tagList(row.tags),
-      notes: Array.isArray(row.notes) ? row.notes.map((note) => ({ id: Number(note.id), at: note.at, author: note.author, text: note.text })) : [],
-      version: row.version,
-      first_seen: row.first_seen,
-      last_seen: row.last_seen,
-      hits: row.hits,
-    };
+    const notes = Array.isArray(row.notes) ? row.notes.map((note) => ({ id: Number(note.id), at: note.at, author: note.author, text: note.text })) : [];
+    return storedAlert(row, tagList(row.tags), notes);
   }
 
   private async getWith(client: PoolClient | pg.Pool, id: string): Promise<StoredAlert | undefined> {
@@ -479,20 +452,12 @@ export class PgAlertStore implements AlertStore {
 
   async list(request: ListRequest): Promise<AlertPage> {
     this.open();
-    if (request === null || typeof request !== 'object') throw invalid('a list request is an object');
-    const sort = request.sort ?? '-time';
-    if (!(ALERT_SORTS as readonly string[]).includes(sort)) throw invalid(`sort ${JSON.stringify(sort)} is not one of ${ALERT_SORTS.join(', ')}`);
-    const limit = request.limit ?? DEFAULT_LIMIT;
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalid(`limit is 1 to ${MAX_LIMIT}`);
-    const filter = request.filter ?? {};
+    const { sort, limit, filter, descending, column, direction } = checkListRequest(request);
     const params = new Params();
     const where = filterSql(filter, params);
-    const descending = sort.startsWith('-');
-    const { column } = SORT_COLUMNS[sort.replace(/^-/, '')] as { column: string };
-    const direction = descending ? 'DESC' : 'ASC';
     let keyset = '';
-    if (request.cursor !== undefined && request.cursor !== null && request.cursor !== '') {
-      const cursor = decodeCursor(request.cursor, sort);
+    const cursor = cursorOf(request, sort);
+    if (cursor !== undefined) {
       keyset = ` AND (a.${column}, a.id) ${descending ? '<' : '>'} (${params.add(cursor.v)}, ${params.add(cursor.i)})`;
     }
     const limitParam = params.add(limit + 1);
@@ -503,9 +468,7 @@ export class PgAlertStore implements AlertStore {
       async (client) => {
         // The page's ids first (sorted on narrow rows, mostly from an index), then their alerts: one snapshot for the page and its counts.
         const keys = (await client.query<{ id: string; sort_key: string | number }>(`SELECT a.id, a.${column} AS sort_key FROM alerts a WHERE ${where}${keyset} ORDER BY a.${column} ${direction}, a.id ${direction} LIMIT ${limitParam}`, params.values)).rows;
-        const more = keys.length > limit;
-        const page = more ? keys.slice(0, limit) : keys;
-        const pageIds = page.map((key) => key.id);
+        const { ids: pageIds, next_cursor } = pageOfKeys(keys, limit, sort);
         const rows = new Map(
           pageIds.length === 0 ? [] : (await client.query<AlertRow>(`SELECT ${ROW_COLUMNS} FROM ${ROWS_FROM} WHERE a.id = ANY($1::text[])`, [pageIds])).rows.map((row) => [row.id, row] as const),
         );
@@ -513,9 +476,8 @@ export class PgAlertStore implements AlertStore {
           const row = rows.get(id);
           return row === undefined ? [] : [this.stored(row)];
         });
-        const last = page[page.length - 1];
         const { counts, total } = await this.counts(client, filter, countsWhere, countsParams);
-        return { alerts, next_cursor: more && last !== undefined ? encodeCursor({ s: sort, v: last.sort_key, i: last.id }) : null, total, counts };
+        return { alerts, next_cursor, total, counts };
       },
       { readOnly: true },
     );
@@ -523,21 +485,7 @@ export class PgAlertStore implements AlertStore {
 
   /** The counts by status (without the status filter) and by level (without the level filter), and the total: one grouped pass. */
   private async counts(client: PoolClient, filter: AlertFilter, where: string, params: Params): Promise<{ counts: AlertPage['counts']; total: number }> {
-    const status = Object.fromEntries(TRIAGE_STATUSES.map((name) => [name, 0])) as Record<TriageStatus, number>;
-    const level = Object.fromEntries(SIGMA_LEVELS.map((name) => [name, 0])) as Record<SigmaLevel, number>;
-    const statuses = new Set<string>(filterStatuses(filter));
-    const levels = filter.level === undefined || filter.level.length === 0 ? undefined : new Set<string>(filter.level);
-    let total = 0;
-    const rows = (await client.query<{ status: TriageStatus; rank: number; n: number }>(`SELECT a.status AS status, a.level_rank AS rank, COUNT(*) AS n FROM alerts a WHERE ${where} GROUP BY a.status, a.level_rank`, params.values)).rows;
-    for (const row of rows) {
-      const name = levelOfRank(row.rank);
-      const levelKept = levels === undefined || levels.has(name);
-      const statusKept = statuses.has(row.status);
-      if (levelKept) status[row.status] += row.n;
-      if (statusKept) level[name] += row.n;
-      if (levelKept && statusKept) total += row.n;
-    }
-    return { counts: { status, level }, total };
+    return tallyCounts(filter, (await client.query<CountRow>(`SELECT a.status AS status, a.level_rank AS rank, COUNT(*) AS n FROM alerts a WHERE ${where} GROUP BY a.status, a.level_rank`, params.values)).rows);
   }
 
   private async noteMap(client: PoolClient, id: string): Promise<Map<number, AlertNote>> {
@@ -556,7 +504,7 @@ export class PgAlertStore implements AlertStore {
       row.id,
       row.version,
     ]);
-    if (changed.rowCount !== 1) throw new StoreError('TH_STORE_CONFLICT', `alert ${row.id} changed while being updated: reload it and try again`, 409);
+    if (changed.rowCount !== 1) throw changedMeanwhile(row.id);
     if (plan.tagsAdded.length > 0) await client.query('INSERT INTO alert_tags (tag, alert_id) SELECT t, $2 FROM unnest($1::text[]) AS t ON CONFLICT DO NOTHING', [plan.tagsAdded, row.id]);
     if (plan.tagsRemoved.length > 0) await client.query('DELETE FROM alert_tags WHERE tag = ANY($1::text[]) AND alert_id = $2', [plan.tagsRemoved, row.id]);
     if (plan.note !== undefined) await client.query('INSERT INTO alert_notes (alert_id, at, author, text) VALUES ($1, $2, $3, $4)', [row.id, at, actor, plan.note]);
@@ -573,14 +521,14 @@ export class PgAlertStore implements AlertStore {
 
   async update(id: string, version: number, change: TriageChange, actor: string): Promise<StoredAlert> {
     this.open();
-    if (typeof actor !== 'string' || actor === '') throw invalid('a triage change needs an actor (the token name)');
+    checkTriageActor(actor);
     if (!Number.isSafeInteger(version) || version < 1) throw invalid('version is the alert version the change was made against (a positive integer)');
     const checked = checkChange(change);
     const at = this.now();
     return this.transaction(async (client) => {
       const row = typeof id === 'string' ? (await client.query<TriageRow>(`SELECT ${TRIAGE_COLUMNS} FROM alerts a WHERE a.id = $1`, [id])).rows[0] : undefined;
-      if (row === undefined) throw notFound(`no stored alert has the id ${JSON.stringify(String(id).slice(0, 80))}`);
-      if (row.version !== version) throw new StoreError('TH_STORE_CONFLICT', `alert ${id} is at version ${row.version}, the change was made against version ${version}: reload it and try again`, 409);
+      if (row === undefined) throw unknownAlert(id);
+      if (row.version !== version) throw staleVersion(id, row.version, version);
       const plan = planChange(row, checked, await this.noteMap(client, id));
       if (typeof plan === 'string') throw invalid(plan);
       // The UPDATE names the version read: a change committed meanwhile by another connection makes it a conflict.
@@ -592,25 +540,22 @@ export class PgAlertStore implements AlertStore {
   async history(id: string): Promise<HistoryEntry[]> {
     this.open();
     const rows = (
-      await this.query<{ id: number; alert_id: string; at: string; actor: string; action: string; from_value: string | null; to_value: string | null }>(
+      await this.query<HistoryRow>(
         'SELECT id, alert_id, at, actor, action, from_value, to_value FROM alert_history WHERE alert_id = $1 ORDER BY id',
         [String(id)],
       )
     ).rows;
-    if (rows.length === 0 && (await this.query('SELECT 1 FROM alerts WHERE id = $1', [String(id)])).rowCount === 0) throw notFound(`no stored alert has the id ${JSON.stringify(String(id).slice(0, 80))}`);
-    return rows.map((row) => ({ id: row.id, alert_id: row.alert_id, at: row.at, actor: row.actor, action: row.action, from: row.from_value, to: row.to_value }));
+    if (rows.length === 0 && (await this.query('SELECT 1 FROM alerts WHERE id = $1', [String(id)])).rowCount === 0) throw unknownAlert(id);
+    return rows.map(historyEntry);
   }
 
   /** The target alerts' triage rows, in outbox order; locked when `lock` (a bulk update). */
   private async targets(client: PoolClient, target: BulkTarget, lock: boolean): Promise<TriageRow[]> {
-    if (target === null || typeof target !== 'object') throw invalid('a bulk target is {ids} or {filter}');
+    checkBulkTarget(target);
     const forUpdate = lock ? ' FOR UPDATE' : '';
     if ('ids' in target) {
-      if (!Array.isArray(target.ids) || target.ids.some((id) => typeof id !== 'string')) throw invalid('ids is a list of alert ids');
-      if (target.ids.length > MAX_BULK_IDS) throw invalid(`at most ${MAX_BULK_IDS} ids at once`);
       return (await client.query<TriageRow>(`SELECT ${TRIAGE_COLUMNS} FROM alerts a WHERE a.id = ANY($1::text[]) ORDER BY a.seq${forUpdate}`, [target.ids])).rows;
     }
-    if (!('filter' in target)) throw invalid('a bulk target is {ids} or {filter}');
     const params = new Params();
     const where = filterSql(target.filter ?? {}, params);
     return (await client.query<TriageRow>(`SELECT ${TRIAGE_COLUMNS} FROM alerts a WHERE ${where} ORDER BY a.seq${forUpdate}`, params.values)).rows;
@@ -618,23 +563,13 @@ export class PgAlertStore implements AlertStore {
 
   /** A bulk target checked before any connection is taken. */
   private checkTarget(target: BulkTarget): void {
-    if (target === null || typeof target !== 'object') throw invalid('a bulk target is {ids} or {filter}');
-    if ('ids' in target) {
-      if (!Array.isArray(target.ids) || target.ids.some((id) => typeof id !== 'string')) throw invalid('ids is a list of alert ids');
-      if (target.ids.length > MAX_BULK_IDS) throw invalid(`at most ${MAX_BULK_IDS} ids at once`);
-    } else if ('filter' in target) filterSql(target.filter ?? {}, new Params());
-    else throw invalid('a bulk target is {ids} or {filter}');
-  }
-
-  private checkBulk(change: TriageChange): CheckedChange {
-    const checked = checkChange(change);
-    if (checked.notesRemove.length > 0) throw invalid('notes_remove names notes of one alert: not a bulk change');
-    return checked;
+    checkBulkTarget(target);
+    if (!('ids' in target)) filterSql(target.filter ?? {}, new Params());
   }
 
   async bulkPreview(target: BulkTarget, change: TriageChange): Promise<number> {
     this.open();
-    const checked = this.checkBulk(change);
+    const checked = checkBulkChange(change);
     this.checkTarget(target);
     const empty = new Map<number, AlertNote>();
     return this.transaction(
@@ -649,8 +584,8 @@ export class PgAlertStore implements AlertStore {
 
   async bulkUpdate(target: BulkTarget, change: TriageChange, actor: string): Promise<{ changed: number }> {
     this.open();
-    if (typeof actor !== 'string' || actor === '') throw invalid('a triage change needs an actor (the token name)');
-    const checked = this.checkBulk(change);
+    checkTriageActor(actor);
+    const checked = checkBulkChange(change);
     this.checkTarget(target);
     const empty = new Map<number, AlertNote>();
     const at = this.now();
@@ -671,13 +606,7 @@ export class PgAlertStore implements AlertStore {
 
   async addSuppression(suppression: Omit<Suppression, 'suppressed'>): Promise<void> {
     this.open();
-    if (suppression === null || typeof suppression !== 'object') throw invalid('a suppression is an object');
-    for (const name of ['id', 'rule', 'file', 'created_by', 'reason'] as const) {
-      const value = suppression[name];
-      if (typeof value !== 'string' || value.trim() === '' || value.length > 4096) throw invalid(`a suppression needs ${name === 'created_by' ? 'an owner (created_by)' : `a ${name}`}`);
-    }
-    const expires = isoOf(String(suppression.expires ?? ''), 'expires');
-    const createdAt = suppression.created_at === undefined || suppression.created_at === '' ? this.now() : isoOf(suppression.created_at, 'created_at');
+    const { expires, createdAt } = checkSuppression(suppression, () => this.now());
     const inserted = await this.query(
       'INSERT INTO suppressions (id, rule, file, created_at, created_by, reason, expires, suppressed) VALUES ($1, $2, $3, $4, $5, $6, $7, 0) ON CONFLICT (id) DO NOTHING',
       [suppression.id, suppression.rule, suppression.file, createdAt, suppression.created_by, suppression.reason, expires],
@@ -697,9 +626,9 @@ export class PgAlertStore implements AlertStore {
     await this.query('UPDATE suppressions SET suppressed = suppressed + $1 WHERE id = $2', [matches, String(filterId)]);
   }
 
-  async ruleOutcomes(): Promise<Array<{ rule_id: string; rule_name: string | null; closed: number; false_positive: number }>> {
+  async ruleOutcomes(): Promise<RuleOutcome[]> {
     return (
-      await this.query<{ rule_id: string; rule_name: string | null; closed: number; false_positive: number }>(
+      await this.query<RuleOutcome>(
         `SELECT rule_id, MAX(rule_name) AS rule_name, COUNT(*) FILTER (WHERE status = 'closed') AS closed, COUNT(*) FILTER (WHERE status = 'closed' AND reason = 'false_positive') AS false_positive
          FROM alerts GROUP BY rule_id ORDER BY COALESCE(MAX(rule_name), rule_id)`,
       )
@@ -708,9 +637,7 @@ export class PgAlertStore implements AlertStore {
 
   async createToken(name: string, role: TokenRole): Promise<{ token: string }> {
     this.open();
-    if (typeof name !== 'string' || !TOKEN_NAME.test(name)) throw invalid('a token name is 1 to 64 letters, digits, and . _ @ - (starting with a letter or digit)');
-    if (!(TOKEN_ROLES as readonly unknown[]).includes(role)) throw invalid(`role ${JSON.stringify(role)} is not one of ${TOKEN_ROLES.join(', ')}`);
-    const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const token = newToken(name, role);
     const inserted = await this.query('INSERT INTO tokens (name, role, hash, created_at, last_used_at) VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (name) DO NOTHING', [name, role, hashToken(token).toString('hex'), this.now()]);
     if (inserted.rowCount !== 1) throw invalid(`a token named ${name} exists: revoke it first, or choose another name`);
     return { token };
@@ -718,19 +645,12 @@ export class PgAlertStore implements AlertStore {
 
   async verifyToken(token: string): Promise<{ name: string; role: TokenRole } | undefined> {
     this.open();
-    if (typeof token !== 'string' || !token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
-    const hash = hashToken(token);
-    // Every token's hash is compared, in constant time, without stopping at a match.
-    let found: { name: string; role: TokenRole } | undefined;
-    for (const row of (await this.query<{ name: string; role: TokenRole; hash: string }>('SELECT name, role, hash FROM tokens')).rows) {
-      const stored = Buffer.from(row.hash, 'hex');
-      if (stored.length === hash.length && timingSafeEqual(stored, hash) && found === undefined) found = { name: row.name, role: row.role };
-    }
+    const hash = presentedHash(token);
+    if (hash === undefined) return undefined;
+    const found = matchToken(hash, (await this.query<{ name: string; role: TokenRole; hash: string }>('SELECT name, role, hash FROM tokens')).rows);
     if (found !== undefined) {
       const now = this.clock();
-      const last = this.lastUsedWritten.get(found.name);
-      if (last === undefined || now.getTime() - last >= LAST_USED_EVERY_MS) {
-        this.lastUsedWritten.set(found.name, now.getTime());
+      if (this.lastUsed.due(found.name, now)) {
         await this.query('UPDATE tokens SET last_used_at = $1 WHERE name = $2', [now.toISOString(), found.name]);
       }
     }
@@ -743,7 +663,7 @@ export class PgAlertStore implements AlertStore {
 
   async revokeToken(name: string): Promise<boolean> {
     this.open();
-    this.lastUsedWritten.delete(name);
+    this.lastUsed.forget(name);
     return ((await this.query('DELETE FROM tokens WHERE name = $1', [String(name)])).rowCount ?? 0) > 0;
   }
 

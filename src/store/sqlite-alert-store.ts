@@ -6,28 +6,24 @@
  * processes upgrading a read). Every value from a user or a log is a bound parameter; the SQL
  * text is built only from constant fragments (docs/store.md).
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Alert } from '../core/alert.ts';
-import { SIGMA_LEVELS, levelOfRank, levelRank } from '../core/levels.ts';
-import type { SigmaLevel } from '../core/levels.ts';
+import { SIGMA_LEVELS, levelRank } from '../core/levels.ts';
 import { tacticSlug } from '../attack/techniques.ts';
 import { alertJson } from '../engine/alerts/build.ts';
 import {
-  ALERT_SORTS,
   StoreError,
-  TOKEN_ROLES,
   TRIAGE_STATUSES,
   type AlertFilter,
   type AlertNote,
   type AlertPage,
   type AlertStore,
   type BulkTarget,
-  type CloseReason,
   type HistoryEntry,
   type ListRequest,
+  type RuleOutcome,
   type StoreResult,
   type DeliveryState,
   type StoredAlert,
@@ -35,35 +31,38 @@ import {
   type TokenInfo,
   type TokenRole,
   type TriageChange,
-  type TriageStatus,
 } from './alert-store.ts';
 import {
-  DEFAULT_LIMIT,
   DEFAULT_STATUSES,
-  LAST_USED_EVERY_MS,
-  MAX_BULK_IDS,
-  MAX_LIMIT,
-  SORT_COLUMNS,
+  LastUsedThrottle,
   SOURCES,
-  TOKEN_NAME,
-  TOKEN_PREFIX,
   bulkChanges,
+  changedMeanwhile,
+  checkBulkChange,
+  checkBulkTarget,
   checkChange,
-  decodeCursor,
-  encodeCursor,
+  checkListRequest,
+  checkSuppression,
+  checkTriageActor,
+  cursorOf,
   escapeLike,
-  filterStatuses,
   hashToken,
+  invalid,
   isoOf,
+  matchToken,
+  newToken,
   oneOf,
   parseTags,
   planChange,
+  presentedHash,
   singleText,
+  staleVersion,
   stringList,
-  type CheckedChange,
+  unknownAlert,
   type Plan,
   type TriageRow,
 } from './triage-rules.ts';
+import { historyEntry, pageOfKeys, storedAlert, tallyCounts, type CountRow, type HistoryRow, type StoredRow } from './alert-row-mapping.ts';
 import { AlertRowWriter } from './alert-rows.ts';
 import { migrate, SCHEMA_VERSION } from './schema.ts';
 import { connect, createState } from './state-store.ts';
@@ -72,20 +71,9 @@ import { checkStateFile, isCorruptionError } from './state-integrity.ts';
 /** Prepared statements kept (the list's SQL varies with the filter's shape, never its values). */
 const STATEMENT_CACHE = 200;
 
-const invalid = (message: string): StoreError => new StoreError('TH_STORE_INVALID', message, 400);
-const notFound = (message: string): StoreError => new StoreError('TH_STORE_NOT_FOUND', message, 404);
-
-interface AlertRow {
+interface AlertRow extends StoredRow {
   id: string;
-  body: string;
-  status: TriageStatus;
-  reason: CloseReason | null;
-  assignee: string | null;
   tags: string;
-  version: number;
-  first_seen: string;
-  last_seen: string;
-  hits: number;
   sort_time: string;
   level_rank: number;
 }
@@ -193,7 +181,7 @@ export class SqliteAlertStore implements AlertStore {
   private readonly clock: () => Date;
   private readonly writer: AlertRowWriter;
   private readonly statements = new Map<string, Database.Statement>();
-  private readonly lastUsedWritten = new Map<string, number>();
+  private readonly lastUsed = new LastUsedThrottle();
   private closed = false;
 
   private constructor(file: string, db: Database.Database, options: SqliteAlertStoreOptions) {
@@ -284,20 +272,7 @@ export class SqliteAlertStore implements AlertStore {
   }
 
   private stored(row: AlertRow, notes: AlertNote[]): StoredAlert {
-    const alert = JSON.parse(row.body) as Alert;
-    delete alert.update;
-    return {
-      ...alert,
-      status: row.status,
-      reason: row.reason,
-      assignee: row.assignee,
-      tags: parseTags(row.tags),
-      notes,
-      version: row.version,
-      first_seen: row.first_seen,
-      last_seen: row.last_seen,
-      hits: row.hits,
-    };
+    return storedAlert(row, parseTags(row.tags), notes);
   }
 
   /** An alert's row and its JSON (FROM ROWS_FROM). */
@@ -321,20 +296,12 @@ export class SqliteAlertStore implements AlertStore {
 
   async list(request: ListRequest): Promise<AlertPage> {
     this.open();
-    if (request === null || typeof request !== 'object') throw invalid('a list request is an object');
-    const sort = request.sort ?? '-time';
-    if (!(ALERT_SORTS as readonly string[]).includes(sort)) throw invalid(`sort ${JSON.stringify(sort)} is not one of ${ALERT_SORTS.join(', ')}`);
-    const limit = request.limit ?? DEFAULT_LIMIT;
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalid(`limit is 1 to ${MAX_LIMIT}`);
-    const filter = request.filter ?? {};
+    const { sort, limit, filter, descending, column, direction } = checkListRequest(request);
     const where = filterSql(filter);
-    const descending = sort.startsWith('-');
-    const { column } = SORT_COLUMNS[sort.replace(/^-/, '')] as { column: string };
-    const direction = descending ? 'DESC' : 'ASC';
     let keyset = '';
     const params = [...where.params];
-    if (request.cursor !== undefined && request.cursor !== null && request.cursor !== '') {
-      const cursor = decodeCursor(request.cursor, sort);
+    const cursor = cursorOf(request, sort);
+    if (cursor !== undefined) {
       keyset = ` AND (a.${column}, a.id) ${descending ? '<' : '>'} (?, ?)`;
       params.push(cursor.v, cursor.i);
     }
@@ -344,9 +311,7 @@ export class SqliteAlertStore implements AlertStore {
         ...params,
         limit + 1,
       ) as { id: string; sort_key: string | number }[];
-      const more = keys.length > limit;
-      const page = more ? keys.slice(0, limit) : keys;
-      const pageIds = page.map((key) => key.id);
+      const { ids: pageIds, next_cursor } = pageOfKeys(keys, limit, sort);
       const rows = new Map(
         (this.statement(`SELECT ${SqliteAlertStore.ROW_COLUMNS} FROM ${SqliteAlertStore.ROWS_FROM} WHERE a.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(pageIds)) as AlertRow[]).map((row) => [row.id, row]),
       );
@@ -355,9 +320,8 @@ export class SqliteAlertStore implements AlertStore {
         const row = rows.get(id);
         return row === undefined ? [] : [this.stored(row, notes.get(id) ?? [])];
       });
-      const last = page[page.length - 1];
       const { counts, total } = this.counts(filter);
-      return { alerts, next_cursor: more && last !== undefined ? encodeCursor({ s: sort, v: last.sort_key, i: last.id }) : null, total, counts };
+      return { alerts, next_cursor, total, counts };
     })();
   }
 
@@ -366,21 +330,8 @@ export class SqliteAlertStore implements AlertStore {
    * level part), and the total: one pass over the filter without either, grouped by both.
    */
   private counts(filter: AlertFilter): { counts: AlertPage['counts']; total: number } {
-    const status = Object.fromEntries(TRIAGE_STATUSES.map((name) => [name, 0])) as Record<TriageStatus, number>;
-    const level = Object.fromEntries(SIGMA_LEVELS.map((name) => [name, 0])) as Record<SigmaLevel, number>;
-    const statuses = new Set<string>(filterStatuses(filter));
-    const levels = filter.level === undefined || filter.level.length === 0 ? undefined : new Set<string>(filter.level);
     const where = filterSql(filter, 'both');
-    let total = 0;
-    for (const row of this.statement(`SELECT a.status AS status, a.level_rank AS rank, COUNT(*) AS n FROM alerts a WHERE ${where.sql} GROUP BY a.status, a.level_rank`).all(...where.params) as { status: TriageStatus; rank: number; n: number }[]) {
-      const name = levelOfRank(row.rank);
-      const levelKept = levels === undefined || levels.has(name);
-      const statusKept = statuses.has(row.status);
-      if (levelKept) status[row.status] += row.n;
-      if (statusKept) level[name] += row.n;
-      if (levelKept && statusKept) total += row.n;
-    }
-    return { counts: { status, level }, total };
+    return tallyCounts(filter, this.statement(`SELECT a.status AS status, a.level_rank AS rank, COUNT(*) AS n FROM alerts a WHERE ${where.sql} GROUP BY a.status, a.level_rank`).all(...where.params) as CountRow[]);
   }
 
   private triageRow(id: string): TriageRow | undefined {
@@ -402,7 +353,7 @@ export class SqliteAlertStore implements AlertStore {
       row.id,
       row.version,
     ).changes;
-    if (changed !== 1) throw new StoreError('TH_STORE_CONFLICT', `alert ${row.id} changed while being updated: reload it and try again`, 409);
+    if (changed !== 1) throw changedMeanwhile(row.id);
     for (const tag of plan.tagsAdded) this.statement('INSERT OR IGNORE INTO alert_tags (tag, alert_id) VALUES (?, ?)').run(tag, row.id);
     for (const tag of plan.tagsRemoved) this.statement('DELETE FROM alert_tags WHERE tag = ? AND alert_id = ?').run(tag, row.id);
     if (plan.note !== undefined) this.statement('INSERT INTO alert_notes (alert_id, at, author, text) VALUES (?, ?, ?, ?)').run(row.id, at, actor, plan.note);
@@ -413,14 +364,14 @@ export class SqliteAlertStore implements AlertStore {
 
   async update(id: string, version: number, change: TriageChange, actor: string): Promise<StoredAlert> {
     this.open();
-    if (typeof actor !== 'string' || actor === '') throw invalid('a triage change needs an actor (the token name)');
+    checkTriageActor(actor);
     if (!Number.isSafeInteger(version) || version < 1) throw invalid('version is the alert version the change was made against (a positive integer)');
     const checked = checkChange(change);
     const at = this.now();
     this.db.transaction(() => {
       const row = typeof id === 'string' ? this.triageRow(id) : undefined;
-      if (row === undefined) throw notFound(`no stored alert has the id ${JSON.stringify(String(id).slice(0, 80))}`);
-      if (row.version !== version) throw new StoreError('TH_STORE_CONFLICT', `alert ${id} is at version ${row.version}, the change was made against version ${version}: reload it and try again`, 409);
+      if (row === undefined) throw unknownAlert(id);
+      if (row.version !== version) throw staleVersion(id, row.version, version);
       const plan = planChange(row, checked, this.noteMap(id));
       if (typeof plan === 'string') throw invalid(plan);
       if (plan.entries.length > 0) this.apply(row, plan, actor, at);
@@ -430,41 +381,24 @@ export class SqliteAlertStore implements AlertStore {
 
   async history(id: string): Promise<HistoryEntry[]> {
     this.open();
-    const rows = this.statement('SELECT id, alert_id, at, actor, action, from_value, to_value FROM alert_history WHERE alert_id = ? ORDER BY id').all(id) as {
-      id: number;
-      alert_id: string;
-      at: string;
-      actor: string;
-      action: string;
-      from_value: string | null;
-      to_value: string | null;
-    }[];
-    if (rows.length === 0 && this.triageRow(id) === undefined) throw notFound(`no stored alert has the id ${JSON.stringify(String(id).slice(0, 80))}`);
-    return rows.map((row) => ({ id: row.id, alert_id: row.alert_id, at: row.at, actor: row.actor, action: row.action, from: row.from_value, to: row.to_value }));
+    const rows = this.statement('SELECT id, alert_id, at, actor, action, from_value, to_value FROM alert_history WHERE alert_id = ? ORDER BY id').all(id) as HistoryRow[];
+    if (rows.length === 0 && this.triageRow(id) === undefined) throw unknownAlert(id);
+    return rows.map(historyEntry);
   }
 
   /** The target alerts' triage rows. */
   private targets(target: BulkTarget): TriageRow[] {
-    if (target === null || typeof target !== 'object') throw invalid('a bulk target is {ids} or {filter}');
+    checkBulkTarget(target);
     if ('ids' in target) {
-      if (!Array.isArray(target.ids) || target.ids.some((id) => typeof id !== 'string')) throw invalid('ids is a list of alert ids');
-      if (target.ids.length > MAX_BULK_IDS) throw invalid(`at most ${MAX_BULK_IDS} ids at once`);
       return this.statement('SELECT id, status, reason, assignee, tags, version FROM alerts WHERE id IN (SELECT value FROM json_each(?)) ORDER BY seq').all(JSON.stringify(target.ids)) as TriageRow[];
     }
-    if (!('filter' in target)) throw invalid('a bulk target is {ids} or {filter}');
     const where = filterSql(target.filter ?? {});
     return this.statement(`SELECT a.id, a.status, a.reason, a.assignee, a.tags, a.version FROM alerts a WHERE ${where.sql} ORDER BY a.seq`).all(...where.params) as TriageRow[];
   }
 
-  private checkBulk(change: TriageChange): CheckedChange {
-    const checked = checkChange(change);
-    if (checked.notesRemove.length > 0) throw invalid('notes_remove names notes of one alert: not a bulk change');
-    return checked;
-  }
-
   async bulkPreview(target: BulkTarget, change: TriageChange): Promise<number> {
     this.open();
-    const checked = this.checkBulk(change);
+    const checked = checkBulkChange(change);
     const empty = new Map<number, AlertNote>();
     return this.db.transaction(() => {
       let changes = 0;
@@ -477,8 +411,8 @@ export class SqliteAlertStore implements AlertStore {
 
   async bulkUpdate(target: BulkTarget, change: TriageChange, actor: string): Promise<{ changed: number }> {
     this.open();
-    if (typeof actor !== 'string' || actor === '') throw invalid('a triage change needs an actor (the token name)');
-    const checked = this.checkBulk(change);
+    checkTriageActor(actor);
+    const checked = checkBulkChange(change);
     const empty = new Map<number, AlertNote>();
     const at = this.now();
     return this.db.transaction(() => {
@@ -495,13 +429,7 @@ export class SqliteAlertStore implements AlertStore {
 
   async addSuppression(suppression: Omit<Suppression, 'suppressed'>): Promise<void> {
     this.open();
-    if (suppression === null || typeof suppression !== 'object') throw invalid('a suppression is an object');
-    for (const name of ['id', 'rule', 'file', 'created_by', 'reason'] as const) {
-      const value = suppression[name];
-      if (typeof value !== 'string' || value.trim() === '' || value.length > 4096) throw invalid(`a suppression needs ${name === 'created_by' ? 'an owner (created_by)' : `a ${name}`}`);
-    }
-    const expires = isoOf(String(suppression.expires ?? ''), 'expires');
-    const createdAt = suppression.created_at === undefined || suppression.created_at === '' ? this.now() : isoOf(suppression.created_at, 'created_at');
+    const { expires, createdAt } = checkSuppression(suppression, () => this.now());
     this.db.transaction(() => {
       if (this.statement('SELECT 1 FROM suppressions WHERE id = ?').get(suppression.id) !== undefined) throw invalid(`a suppression with the id ${suppression.id} already exists`);
       this.statement('INSERT INTO suppressions (id, rule, file, created_at, created_by, reason, expires, suppressed) VALUES (?, ?, ?, ?, ?, ?, ?, 0)').run(
@@ -529,19 +457,17 @@ export class SqliteAlertStore implements AlertStore {
     this.statement('UPDATE suppressions SET suppressed = suppressed + ? WHERE id = ?').run(matches, filterId);
   }
 
-  async ruleOutcomes(): Promise<Array<{ rule_id: string; rule_name: string | null; closed: number; false_positive: number }>> {
+  async ruleOutcomes(): Promise<RuleOutcome[]> {
     this.open();
     return this.statement(
       `SELECT rule_id, MAX(rule_name) AS rule_name, SUM(status = 'closed') AS closed, SUM(status = 'closed' AND reason = 'false_positive') AS false_positive
        FROM alerts GROUP BY rule_id ORDER BY COALESCE(MAX(rule_name), rule_id)`,
-    ).all() as Array<{ rule_id: string; rule_name: string | null; closed: number; false_positive: number }>;
+    ).all() as RuleOutcome[];
   }
 
   async createToken(name: string, role: TokenRole): Promise<{ token: string }> {
     this.open();
-    if (typeof name !== 'string' || !TOKEN_NAME.test(name)) throw invalid('a token name is 1 to 64 letters, digits, and . _ @ - (starting with a letter or digit)');
-    if (!(TOKEN_ROLES as readonly unknown[]).includes(role)) throw invalid(`role ${JSON.stringify(role)} is not one of ${TOKEN_ROLES.join(', ')}`);
-    const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const token = newToken(name, role);
     this.db.transaction(() => {
       if (this.statement('SELECT 1 FROM tokens WHERE name = ?').get(name) !== undefined) throw invalid(`a token named ${name} exists: revoke it first, or choose another name`);
       this.statement('INSERT INTO tokens (name, role, hash, created_at, last_used_at) VALUES (?, ?, ?, ?, NULL)').run(name, role, hashToken(token).toString('hex'), this.now());
@@ -551,19 +477,12 @@ export class SqliteAlertStore implements AlertStore {
 
   async verifyToken(token: string): Promise<{ name: string; role: TokenRole } | undefined> {
     this.open();
-    if (typeof token !== 'string' || !token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
-    const hash = hashToken(token);
-    // Every token's hash is compared, in constant time, without stopping at a match.
-    let found: { name: string; role: TokenRole } | undefined;
-    for (const row of this.statement('SELECT name, role, hash FROM tokens').all() as { name: string; role: TokenRole; hash: string }[]) {
-      const stored = Buffer.from(row.hash, 'hex');
-      if (stored.length === hash.length && timingSafeEqual(stored, hash) && found === undefined) found = { name: row.name, role: row.role };
-    }
+    const hash = presentedHash(token);
+    if (hash === undefined) return undefined;
+    const found = matchToken(hash, this.statement('SELECT name, role, hash FROM tokens').all() as { name: string; role: TokenRole; hash: string }[]);
     if (found !== undefined) {
       const now = this.clock();
-      const last = this.lastUsedWritten.get(found.name);
-      if (last === undefined || now.getTime() - last >= LAST_USED_EVERY_MS) {
-        this.lastUsedWritten.set(found.name, now.getTime());
+      if (this.lastUsed.due(found.name, now)) {
         this.statement('UPDATE tokens SET last_used_at = ? WHERE name = ?').run(now.toISOString(), found.name);
       }
     }
@@ -577,7 +496,7 @@ export class SqliteAlertStore implements AlertStore {
 
   async revokeToken(name: string): Promise<boolean> {
     this.open();
-    this.lastUsedWritten.delete(name);
+    this.lastUsed.forget(name);
     return this.statement('DELETE FROM tokens WHERE name = ?').run(name).changes > 0;
   }
 

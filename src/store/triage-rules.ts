@@ -2,20 +2,27 @@
  * What the store backends share, whatever their SQL: the triage rules (status transitions,
  * closing needs a reason, tags and notes added and removed one by one), the input checks and
  * their limits, what one change does to one alert (planChange: the new state and one history
- * entry per field changed), the list's sorts and opaque keyset cursors, and token hashing. The
+ * entry per field changed), the list's sorts and opaque keyset cursors, and tokens (created,
+ * hashed, matched in constant time, last use written at most once a minute). The
  * SQLite (sqlite-alert-store.ts) and PostgreSQL (pg-alert-store.ts) stores both use these, so
  * the two cannot drift apart on what a change means.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { LogSourceName } from '../core/envelope.ts';
 import {
+  ALERT_SORTS,
   CLOSE_REASONS,
   StoreError,
+  TOKEN_ROLES,
   TRIAGE_STATUSES,
   type AlertFilter,
   type AlertNote,
   type AlertSort,
+  type BulkTarget,
   type CloseReason,
+  type ListRequest,
+  type Suppression,
+  type TokenRole,
   type TriageChange,
   type TriageStatus,
 } from './alert-store.ts';
@@ -43,7 +50,27 @@ export const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 /** last_used_at is written at most this often per token (not one write per request). */
 export const LAST_USED_EVERY_MS = 60_000;
 
-const invalid = (message: string): StoreError => new StoreError('TH_STORE_INVALID', message, 400);
+export const invalid = (message: string): StoreError => new StoreError('TH_STORE_INVALID', message, 400);
+export const notFound = (message: string): StoreError => new StoreError('TH_STORE_NOT_FOUND', message, 404);
+
+/** No stored alert has this id (TH_STORE_NOT_FOUND). */
+export function unknownAlert(id: unknown): StoreError {
+  return notFound(`no stored alert has the id ${JSON.stringify(String(id).slice(0, 80))}`);
+}
+
+/** The change was made against another version than the alert's (TH_STORE_CONFLICT). */
+export function staleVersion(id: string, current: number, version: number): StoreError {
+  return new StoreError('TH_STORE_CONFLICT', `alert ${id} is at version ${current}, the change was made against version ${version}: reload it and try again`, 409);
+}
+
+/** The alert's version moved between reading and writing it (TH_STORE_CONFLICT). */
+export function changedMeanwhile(id: string): StoreError {
+  return new StoreError('TH_STORE_CONFLICT', `alert ${id} changed while being updated: reload it and try again`, 409);
+}
+
+export function checkTriageActor(actor: unknown): void {
+  if (typeof actor !== 'string' || actor === '') throw invalid('a triage change needs an actor (the token name)');
+}
 
 export interface TriageRow {
   id: string;
@@ -146,10 +173,15 @@ export function decodeCursor(text: string, sort: AlertSort): Cursor {
   return cursor as Cursor;
 }
 
+/** The tags of a stored tags value (a JSON array): its strings. */
+export function tagList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((tag): tag is string => typeof tag === 'string') : [];
+}
+
+/** tagList of the tags column's JSON text; none when it is not JSON. */
 export function parseTags(text: string): string[] {
   try {
-    const value: unknown = JSON.parse(text);
-    return Array.isArray(value) ? value.filter((tag): tag is string => typeof tag === 'string') : [];
+    return tagList(JSON.parse(text));
   } catch {
     return [];
   }
@@ -264,7 +296,102 @@ export function bulkChanges(plan: Plan | string, change: CheckedChange): plan is
   return noteOnly || plan.entries.some((entry) => entry.action !== 'note_added');
 }
 
+/** A list request checked: its sort (and the sort's column and direction), limit and filter (the filter's own checks are the backend's filterSql). */
+export interface CheckedListRequest {
+  sort: AlertSort;
+  limit: number;
+  filter: AlertFilter;
+  descending: boolean;
+  column: string;
+  direction: 'ASC' | 'DESC';
+}
+
+export function checkListRequest(request: ListRequest): CheckedListRequest {
+  if (request === null || typeof request !== 'object') throw invalid('a list request is an object');
+  const sort = request.sort ?? '-time';
+  if (!(ALERT_SORTS as readonly string[]).includes(sort)) throw invalid(`sort ${JSON.stringify(sort)} is not one of ${ALERT_SORTS.join(', ')}`);
+  const limit = request.limit ?? DEFAULT_LIMIT;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalid(`limit is 1 to ${MAX_LIMIT}`);
+  const descending = sort.startsWith('-');
+  const { column } = SORT_COLUMNS[sort.replace(/^-/, '')] as { column: string };
+  return { sort, limit, filter: request.filter ?? {}, descending, column, direction: descending ? 'DESC' : 'ASC' };
+}
+
+/** The list request's cursor, decoded; undefined for the first page. */
+export function cursorOf(request: ListRequest, sort: AlertSort): Cursor | undefined {
+  if (request.cursor === undefined || request.cursor === null || request.cursor === '') return undefined;
+  return decodeCursor(request.cursor, sort);
+}
+
+/** A bulk target's shape: {ids} (a list of at most MAX_BULK_IDS ids) or {filter} (whose own checks are the backend's filterSql). */
+export function checkBulkTarget(target: BulkTarget): void {
+  if (target === null || typeof target !== 'object') throw invalid('a bulk target is {ids} or {filter}');
+  if ('ids' in target) {
+    if (!Array.isArray(target.ids) || target.ids.some((id) => typeof id !== 'string')) throw invalid('ids is a list of alert ids');
+    if (target.ids.length > MAX_BULK_IDS) throw invalid(`at most ${MAX_BULK_IDS} ids at once`);
+  } else if (!('filter' in target)) throw invalid('a bulk target is {ids} or {filter}');
+}
+
+/** checkChange for a bulk change: one that removes no notes (note ids belong to one alert). */
+export function checkBulkChange(change: TriageChange): CheckedChange {
+  const checked = checkChange(change);
+  if (checked.notesRemove.length > 0) throw invalid('notes_remove names notes of one alert: not a bulk change');
+  return checked;
+}
+
+/** A suppression checked: its expiry and creation time as ISO 8601 (created now when it has none). */
+export function checkSuppression(suppression: Omit<Suppression, 'suppressed'>, now: () => string): { expires: string; createdAt: string } {
+  if (suppression === null || typeof suppression !== 'object') throw invalid('a suppression is an object');
+  for (const name of ['id', 'rule', 'file', 'created_by', 'reason'] as const) {
+    const value = suppression[name];
+    if (typeof value !== 'string' || value.trim() === '' || value.length > 4096) throw invalid(`a suppression needs ${name === 'created_by' ? 'an owner (created_by)' : `a ${name}`}`);
+  }
+  const expires = isoOf(String(suppression.expires ?? ''), 'expires');
+  const createdAt = suppression.created_at === undefined || suppression.created_at === '' ? now() : isoOf(suppression.created_at, 'created_at');
+  return { expires, createdAt };
+}
+
 export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/** A new token's secret, once its name and role are checked. */
+export function newToken(name: string, role: TokenRole): string {
+  if (typeof name !== 'string' || !TOKEN_NAME.test(name)) throw invalid('a token name is 1 to 64 letters, digits, and . _ @ - (starting with a letter or digit)');
+  if (!(TOKEN_ROLES as readonly unknown[]).includes(role)) throw invalid(`role ${JSON.stringify(role)} is not one of ${TOKEN_ROLES.join(', ')}`);
+  return TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+/** The hash a presented token is looked up by; undefined when it cannot be a token. */
+export function presentedHash(token: string): Buffer | undefined {
+  if (typeof token !== 'string' || !token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
+  return hashToken(token);
+}
+
+/** The stored token of this hash: every token's hash is compared, in constant time, without stopping at a match. */
+export function matchToken(hash: Buffer, rows: Iterable<{ name: string; role: TokenRole; hash: string }>): { name: string; role: TokenRole } | undefined {
+  let found: { name: string; role: TokenRole } | undefined;
+  for (const row of rows) {
+    const stored = Buffer.from(row.hash, 'hex');
+    if (stored.length === hash.length && timingSafeEqual(stored, hash) && found === undefined) found = { name: row.name, role: row.role };
+  }
+  return found;
+}
+
+/** When each token's last_used_at was last written by this store: at most once per LAST_USED_EVERY_MS. */
+export class LastUsedThrottle {
+  private readonly written = new Map<string, number>();
+
+  /** Whether to write the token's last_used_at now (and, when so, noted as written). */
+  due(name: string, now: Date): boolean {
+    const last = this.written.get(name);
+    if (last !== undefined && now.getTime() - last < LAST_USED_EVERY_MS) return false;
+    this.written.set(name, now.getTime());
+    return true;
+  }
+
+  forget(name: string): void {
+    this.written.delete(name);
+  }
 }
 

@@ -5,37 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alertLines, runCli } from '../cli/run-cli.ts';
 import { SqliteAlertStore } from '../../src/store/sqlite-alert-store.ts';
+import { rescanScenario } from './cli-store-scenario.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'trailhound-cli-store-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test('scan --store puts every alert into the store, still prints them, and a re-scan adds nothing new', async () => {
   const db = join(root, 'sub', 'alerts.db');
-  const first = await runCli(['scan', 'samples/', '--store', db]);
-  assert.equal(first.code, 0, first.stderr);
-  const printed = alertLines(first.stdout);
-  assert.ok(printed.length > 0);
-  assert.match(first.stderr, new RegExp(`store: ${printed.length} new, 0 seen again \\(${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
-  const store = SqliteAlertStore.open(db);
-  let page = await store.list({ filter: { status: [] }, limit: 500 });
-  assert.equal(page.total, printed.length);
-  assert.deepEqual(page.alerts.map((alert) => alert.id).sort(), printed.map((alert) => alert.id).sort());
-  const one = printed[0]?.id as string;
-  const triaged = await store.update(one, 1, { status: 'closed', reason: 'false_positive' }, 'alice');
-  await store.close();
-
-  const second = await runCli(['scan', 'samples/', '--store', db]);
-  assert.equal(second.code, 0, second.stderr);
-  assert.equal(alertLines(second.stdout).length, printed.length, 'still printed');
-  assert.match(second.stderr, new RegExp(`store: 0 new, ${printed.length} seen again`));
-  const reopened = SqliteAlertStore.open(db);
-  page = await reopened.list({ filter: { status: [] }, limit: 500 });
-  assert.equal(page.total, printed.length, 'nothing duplicated');
-  assert.ok(page.alerts.every((alert) => alert.hits === 2));
-  const kept = await reopened.get(one);
-  assert.equal(kept?.status, 'closed', 'a re-scan never reopens');
-  assert.equal(kept?.version, triaged.version);
-  await reopened.close();
+  await rescanScenario({ store: db, open: (file) => SqliteAlertStore.open(file), shownAs: db });
 });
 
 test('scan --store that cannot be opened is TH_STORE_OPEN, exit 2, before anything is scanned', async () => {

@@ -1,13 +1,14 @@
 /**
  * `scan --store postgres://...` as a user runs it: the alerts go to the PostgreSQL store, a
- * re-scan adds nothing new (as cli-store.test.ts checks for SQLite). Skipped, with a message,
+ * re-scan adds nothing new (cli-store-scenario.ts, as cli-store.test.ts checks for SQLite). Skipped, with a message,
  * when no server is reachable (pg-test-db.ts).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { alertLines, runCli } from '../cli/run-cli.ts';
+import { runCli } from '../cli/run-cli.ts';
 import { createTestDatabase, skipMessage, unreachable, type TestDatabase } from './pg-test-db.ts';
 import { PgAlertStore } from '../../src/store/pg-alert-store.ts';
+import { rescanScenario } from './cli-store-scenario.ts';
 
 const reason = await unreachable();
 
@@ -26,32 +27,7 @@ if (reason !== undefined) {
 
   test('postgres: scan --store postgres://... puts every alert into the store, still prints them, and a re-scan adds nothing new', async () => {
     assert.ok(db !== undefined);
-    const url = db.url;
-    const first = await runCli(['scan', 'samples/', '--store', url]);
-    assert.equal(first.code, 0, first.stderr);
-    const printed = alertLines(first.stdout);
-    assert.ok(printed.length > 0);
-    assert.match(first.stderr, new RegExp(`store: ${printed.length} new, 0 seen again`));
-    const store = await PgAlertStore.open(url);
-    let page = await store.list({ filter: { status: [] }, limit: 500 });
-    assert.equal(page.total, printed.length);
-    assert.deepEqual(page.alerts.map((alert) => alert.id).sort(), printed.map((alert) => alert.id).sort());
-    const one = printed[0]?.id as string;
-    const triaged = await store.update(one, 1, { status: 'closed', reason: 'false_positive' }, 'alice');
-    await store.close();
-
-    const second = await runCli(['scan', 'samples/', '--store', url]);
-    assert.equal(second.code, 0, second.stderr);
-    assert.equal(alertLines(second.stdout).length, printed.length, 'still printed');
-    assert.match(second.stderr, new RegExp(`store: 0 new, ${printed.length} seen again`));
-    const reopened = await PgAlertStore.open(url);
-    page = await reopened.list({ filter: { status: [] }, limit: 500 });
-    assert.equal(page.total, printed.length, 'nothing duplicated');
-    assert.ok(page.alerts.every((alert) => alert.hits === 2));
-    const kept = await reopened.get(one);
-    assert.equal(kept?.status, 'closed', 'a re-scan never reopens');
-    assert.equal(kept?.version, triaged.version);
-    await reopened.close();
+    await rescanScenario({ store: db.url, open: (url) => PgAlertStore.open(url) });
   });
 
   test('postgres: tokens create / list / revoke --store postgres://...', async () => {
