@@ -29,10 +29,10 @@ function filterForm(params: FilterParams, sort: AlertSort): SafeHtml {
   const statuses = params.status ?? ['open', 'acknowledged'];
   const all = statuses.includes('all');
   return html`<form class="filters panel" method="get" action="/" role="search" aria-label="Filter alerts">
-<fieldset><legend>Status</legend>${TRIAGE_STATUSES.map(
+<fieldset class="choices status-choices"><legend>Status</legend>${TRIAGE_STATUSES.map(
     (status) => html`<label><input type="checkbox" name="status" value="${status}"${all || statuses.includes(status) ? raw(' checked') : ''}> ${status}</label>`,
   )}</fieldset>
-<fieldset><legend>Level</legend>${SIGMA_LEVELS.map(
+<fieldset class="choices level-choices"><legend>Level</legend>${SIGMA_LEVELS.map(
     (level) => html`<label><input type="checkbox" name="level" value="${level}"${params.level?.includes(level) === true ? raw(' checked') : ''}> ${level}</label>`,
   )}</fieldset>
 ${input('rule', 'Rule (name or id)', joined(params.rule))}
@@ -59,11 +59,11 @@ function tabs(params: FilterParams, page: AlertPage): SafeHtml {
   const statuses = params.status;
   const current = (value: string[] | undefined): boolean => JSON.stringify(statuses ?? null) === JSON.stringify(value ?? null);
   const statusTab = (label: string, value: string[] | undefined, count: number): SafeHtml =>
-    html`<a href="${search(params, { status: value, cursor: undefined })}"${current(value) ? raw(' aria-current="true"') : ''}>${label} <span class="muted">${count}</span></a>`;
+    html`<a href="${search(params, { status: value, cursor: undefined })}"${current(value) ? raw(' aria-current="true"') : ''}>${label} <span class="muted">${count.toLocaleString('en-US')}</span></a>`;
   const counts = page.counts.status;
   const levelTab = (level: string, count: number): SafeHtml => {
     const active = params.level?.length === 1 && params.level[0] === level;
-    return html`<a href="${search(params, { level: active ? [] : [level] })}"${active ? raw(' aria-current="true"') : ''}>${levelBadge(level)} <span class="muted">${count}</span></a>`;
+    return html`<a href="${search(params, { level: active ? [] : [level] })}"${active ? raw(' aria-current="true"') : ''}>${levelBadge(level)} <span class="muted">${count.toLocaleString('en-US')}</span></a>`;
   };
   return html`<nav class="tabs" aria-label="Status">${statusTab('open + acknowledged', undefined, counts.open + counts.acknowledged)}${TRIAGE_STATUSES.map((status) => statusTab(status, [status], counts[status]))}${statusTab('all', ['all'], counts.open + counts.acknowledged + counts.closed)}</nav>
 <nav class="tabs" aria-label="Level">${SIGMA_LEVELS.slice()
@@ -85,15 +85,24 @@ function row(alert: StoredAlert, canTriage: boolean): SafeHtml {
 ${canTriage ? html`<td><input type="checkbox" name="ids" value="${alert.id}" aria-label="Select alert ${alert.rule.title}"></td>` : ''}
 <td class="time">${timeText(alert.time)}</td>
 <td>${levelBadge(alert.rule.level)}</td>
-<td class="wrap"><a class="open" href="${detail}">${alert.rule.title}</a><br><span class="muted">${alert.rule.name ?? alert.rule.id}</span></td>
-<td class="wrap">${actorLink(alert.actor)}</td>
-<td class="wrap">${alert.source_ip ?? '—'}</td>
-<td class="wrap">${alert.account ?? '—'}<br><span class="muted">${alert.region ?? ''}</span></td>
+<td class="wrap rule"><span class="clamp"><a class="open" href="${detail}">${alert.rule.title}</a></span><span class="muted clamp">${alert.rule.name ?? alert.rule.id}</span></td>
+<td class="wrap actor"><span class="clamp">${actorLink(alert.actor)}</span></td>
+<td class="wrap ip">${alert.source_ip ?? '—'}</td>
+<td class="wrap account">${alert.account ?? '—'}<br><span class="muted">${alert.region ?? ''}</span></td>
 <td>${alert.source}</td>
 <td>${statusBadge(alert.status, alert.reason)}${alert.assignee === null ? '' : html`<br><span class="muted">${alert.assignee}</span>`}${alert.tags.map((tag) => html` <span class="tag">${tag}</span>`)}</td>
 <td>${alert.hits}</td>
 <td class="time">${timeText(alert.last_seen)}</td>
 </tr>`;
+}
+
+/** What an empty store shows instead of an empty table: how alerts get into it. */
+function emptyStorePanel(): SafeHtml {
+  return html`<section class="panel empty" aria-labelledby="h-empty"><h2 id="h-empty">No alerts yet</h2>
+<p>This store holds no alerts. Scan logs into it (the same store this server was started with), then reload this page:</p>
+<pre class="command">trailhound scan LOGS --store FILE</pre>
+<p class="muted">LOGS is a file or folder of CloudTrail, VPC flow or GuardDuty logs (try <code>samples/</code> from the repository); FILE is the <code>--store</code> given to <code>trailhound serve</code>.</p>
+</section>`;
 }
 
 export function bulkControls(): SafeHtml {
@@ -113,19 +122,23 @@ export function listPage(context: ServeContext, request: FastifyRequest, parsed:
   const changed = typeof query.changed === 'string' && /^\d{1,9}$/.test(query.changed) ? `${plural(Number(query.changed), 'alert')} changed.` : undefined;
   const filterText = filterSearch(params).toString();
   const statuses = parsed === undefined ? [] : statusesOf(parsed.request.filter);
+  // The status counts are over the filter without its status part: with no other filter, all zero means an empty store.
+  const emptyStore = page !== undefined && filterText === '' && page.counts.status.open + page.counts.status.acknowledged + page.counts.status.closed === 0;
   const body = html`<h1>Alerts ${page === undefined ? '' : html`<span class="muted">${plural(page.total, 'alert')} · ${statuses.join(' + ')}</span>`}</h1>
 ${filterForm(params, sort)}
 ${page === undefined ? '' : tabs(params, page)}
 ${
   page === undefined
     ? ''
-    : html`<form method="post" action="/bulk" id="bulk-form">
+    : emptyStore
+      ? emptyStorePanel()
+      : html`<form method="post" action="/bulk" id="bulk-form">
 ${csrfField(principal)}
 <input type="hidden" name="filter" value="${filterText}">
 ${
   canTriage
     ? html`<div class="panel bulk" aria-label="Bulk actions">
-<fieldset class="field"><legend class="sr-only">Apply to</legend>
+<fieldset class="field scope"><legend class="sr-only">Apply to</legend>
 <label><input type="radio" name="scope" value="selected" checked> the selected alerts</label><br>
 <label><input type="radio" name="scope" value="filter"> all ${plural(page.total, 'alert')} of the current filter</label></fieldset>
 ${bulkControls()}
@@ -136,7 +149,7 @@ ${bulkControls()}
 <table>
 <caption class="sr-only">Alerts, sorted by ${sort}</caption>
 <thead><tr>${canTriage ? html`<th scope="col"><input type="checkbox" id="select-all" aria-label="Select every alert on this page"></th>` : ''}${sortHeader(params, sort, 'time', 'Time')}${sortHeader(params, sort, 'level', 'Level')}<th scope="col">Rule</th><th scope="col">Actor</th><th scope="col">Source IP</th><th scope="col">Account</th><th scope="col">Source</th><th scope="col">Status</th>${sortHeader(params, sort, 'hits', 'Hits')}${sortHeader(params, sort, 'last_seen', 'Last seen')}</tr></thead>
-<tbody>${page.alerts.length === 0 ? html`<tr><td colspan="11" class="muted">No alert matches this filter.</td></tr>` : page.alerts.map((alert) => row(alert, canTriage))}</tbody>
+<tbody>${page.alerts.length === 0 ? html`<tr><td colspan="11" class="muted">No alert matches this filter. <a href="${search(params, { status: ['all'] })}">Show every status</a> · <a href="/">Reset the filter</a></td></tr>` : page.alerts.map((alert) => row(alert, canTriage))}</tbody>
 </table>
 </form>
 <div class="pager">${typeof query.cursor === 'string' && query.cursor !== '' ? html`<a href="${search(params, { sort })}">« First page</a>` : ''}${
