@@ -24,6 +24,7 @@ import { CloudTrailCtiMatcher } from './cti/cloudtrail.ts';
 import { FlowPrefilter } from './prefilter/flow.ts';
 import { FlowTap } from './cti/flow-tap.ts';
 import type { TimeRange } from '../core/time-range.ts';
+import type { DetectorPartial } from './partial.ts';
 
 export interface DetectorOptions extends AlertOptions {
   rules: readonly CompiledDetectionRule[];
@@ -50,6 +51,12 @@ export interface DetectorOptions extends AlertOptions {
   baseline?: BaselineOptions;
   /** How GuardDuty finding versions are held (guardduty-findings.ts); `passthrough: false` raises no alert per finding. */
   guardDuty?: GuardDutyFindingsOptions & { passthrough?: boolean };
+  /**
+   * A cluster node (docs/cluster.md): nothing stateful is decided here. Correlation entries,
+   * baselines, finding versions and threat-intel buckets are held until drainPartial() hands
+   * them over; the node that decides absorbs every unit's part and calls flush().
+   */
+  node?: boolean;
 }
 
 /** What the built-in detections (GuardDuty passthrough, threat intel) did, for the summary. */
@@ -122,11 +129,11 @@ export class Detector {
       if (!referenced.has(rule) || generated.has(rule)) this.alertRules.set(rule, alertRuleOf(rule));
     }
     this.flowRules = options.rules.filter((rule) => sourcesOfRule(rule).includes('vpcflow'));
-    this.findings = new GuardDutyFindings(options.guardDuty);
+    this.findings = new GuardDutyFindings(options.node === true ? { ...options.guardDuty, maxPending: Number.MAX_SAFE_INTEGER } : options.guardDuty);
     this.passthrough = options.guardDuty?.passthrough !== false;
     this.intel = options.intel;
     if (options.intel !== undefined) {
-      const ctiOptions = { ...options.cti, includeEvents: options.includeEvents };
+      const ctiOptions = { ...options.cti, includeEvents: options.includeEvents, ...(options.node === true ? { hold: true } : {}) };
       const accept = (ruleId: string): { accept?: (record: LogRecord) => boolean } =>
         this.filters?.filtersBuiltin(ruleId) === true ? { accept: (record) => (this.filters as FilterSet).passesBuiltin(ruleId, record) } : {};
       this.flowCti = new FlowCtiMatcher(options.intel, { ...ctiOptions, ...accept(VPCFLOW_CTI_RULE.id) }, this.ready);
@@ -268,6 +275,31 @@ export class Detector {
     this.flowCti?.expire(time);
     this.cloudTrailCti?.expire(time);
     this.collect(out);
+  }
+
+  /**
+   * Everything stateful held so far, taken out undecided (a cluster node, `node: true`, after
+   * each unit): see partial.ts. The detector is left as if it had seen nothing (counters stay).
+   */
+  drainPartial(): DetectorPartial {
+    const part: DetectorPartial = { findings: this.findings.drainHeld(), flowCti: this.flowCti?.drainParts() ?? [], cloudTrailCti: this.cloudTrailCti?.drainParts() ?? [] };
+    if (this.correlator !== undefined) part.correlation = this.correlator.drain();
+    if (this.gate !== undefined) part.baseline = this.gate.drainLearned();
+    return part;
+  }
+
+  /** Another node's part, merged into the held state; flush() decides it all. Parts in input order. */
+  absorbPartial(part: DetectorPartial): void {
+    if (part.correlation !== undefined) this.correlator?.absorb(part.correlation);
+    if (part.baseline !== undefined) this.gate?.absorb(part.baseline);
+    for (const finding of part.findings) this.findings.absorb(finding);
+    for (const bucket of part.flowCti) this.flowCti?.absorb(bucket);
+    for (const bucket of part.cloudTrailCti) this.cloudTrailCti?.absorb(bucket);
+  }
+
+  /** Whether correlation groups depend on each other (chained correlations): then one node decides them all. */
+  get correlationsChained(): boolean {
+    return this.correlator?.chained === true;
   }
 
   /** Correlation state to persist across restarts (undefined without correlations). */

@@ -49,6 +49,14 @@ export interface BaselineFileData {
   correlations: Record<string, Record<string, { values: Record<string, Span>; services?: Record<string, Span> }>>;
 }
 
+/** What a gate learned over some input, as JSON: DetectorPartial's baseline. */
+export interface LearnedBaseline {
+  first: number | null;
+  last: number | null;
+  /** By gated correlation id. */
+  correlations: Record<string, { history: Record<string, { values: Record<string, Span>; services: Record<string, Span> }>; links: Record<string, string> }>;
+}
+
 interface GroupHistory {
   values: Map<string, Span>;
   services: Map<string, Span>;
@@ -320,6 +328,55 @@ export class BaselineGate {
     if (stands) this.stats.raised += 1;
     else this.stats.suppressed += 1;
     return stands;
+  }
+
+  /**
+   * What this gate learned since the last call, taken out (a cluster node's unit): per gated
+   * correlation id, the history spans by principal (or group) and the group -> principal links.
+   */
+  drainLearned(): LearnedBaseline {
+    const out: LearnedBaseline = { first: Number.isFinite(this.firstTime) ? this.firstTime : null, last: Number.isFinite(this.lastTime) ? this.lastTime : null, correlations: {} };
+    for (const [id, gated] of this.gated) {
+      if (gated.history.size === 0 && gated.principalOf.size === 0) continue;
+      const history: LearnedBaseline['correlations'][string]['history'] = {};
+      for (const [group, seen] of gated.history) history[group] = { values: Object.fromEntries(seen.values), services: Object.fromEntries(seen.services) };
+      out.correlations[id] = { history, links: Object.fromEntries(gated.principalOf) };
+      gated.history.clear();
+      gated.principalOf.clear();
+    }
+    this.firstTime = Infinity;
+    this.lastTime = -Infinity;
+    return out;
+  }
+
+  /** History another node learned, merged into this gate's (spans widened, caps kept). */
+  absorb(learned: LearnedBaseline): void {
+    if (learned.first !== null && learned.first < this.firstTime) this.firstTime = learned.first;
+    if (learned.last !== null && learned.last > this.lastTime) this.lastTime = learned.last;
+    for (const [id, part] of Object.entries(learned.correlations)) {
+      const gated = this.gated.get(id);
+      if (gated === undefined) continue;
+      // As observe() does, the principal a group was last seen with wins: parts come in input order.
+      for (const [group, principal] of Object.entries(part.links)) {
+        if (gated.principalOf.get(group) !== principal && gated.principalOf.size < MAX_PRINCIPAL_LINKS) gated.principalOf.set(group, principal);
+      }
+      for (const [group, entry] of Object.entries(part.history)) {
+        let history = gated.history.get(group);
+        if (history === undefined) {
+          if (gated.history.size >= MAX_BASELINE_GROUPS) continue;
+          history = { values: new Map(), services: new Map() };
+          gated.history.set(group, history);
+        }
+        for (const [value, span] of Object.entries(entry.values)) {
+          spanAdd(history.values, value, span[0], MAX_BASELINE_VALUES);
+          spanAdd(history.values, value, span[1], MAX_BASELINE_VALUES);
+        }
+        for (const [service, span] of Object.entries(entry.services)) {
+          spanAdd(history.services, service, span[0], MAX_BASELINE_VALUES);
+          spanAdd(history.services, service, span[1], MAX_BASELINE_VALUES);
+        }
+      }
+    }
   }
 
   /** What was learned, as a baseline file (merged with the file it started from). */

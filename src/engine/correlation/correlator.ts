@@ -342,6 +342,64 @@ export class Correlator {
     return outcome;
   }
 
+  /**
+   * The live state taken out (snapshot(), then every group dropped): what a cluster node hands
+   * over for one unit, nothing decided (docs/cluster.md). Counters stay.
+   */
+  drain(): CorrelationSnapshot {
+    const snapshot = this.snapshot();
+    for (const runtime of this.runtimes) {
+      for (const group of [...runtime.groups.values()]) this.remove(runtime, group);
+      runtime.heap.clear();
+    }
+    return snapshot;
+  }
+
+  /**
+   * Adds another node's entries (a drained snapshot) to the live groups: entries merge into a
+   * group of the same correlation and key, an event already buffered counts once. Unlike
+   * restore(), any number of snapshots may be absorbed, before or between events.
+   */
+  absorb(snapshot: CorrelationSnapshot): RestoreOutcome {
+    const outcome: RestoreOutcome = { groups: 0, entries: 0, droppedGroups: 0 };
+    if (snapshot.version !== 1) {
+      outcome.droppedGroups = snapshot.groups.length;
+      return outcome;
+    }
+    const byId = new Map(this.runtimes.map((runtime) => [runtime.rule.id, runtime]));
+    for (const saved of snapshot.groups) {
+      const runtime = byId.get(saved.correlation);
+      if (runtime === undefined || saved.groupBy.join('\u0000') !== runtime.groupNames.join('\u0000')) {
+        outcome.droppedGroups += 1;
+        continue;
+      }
+      let group = runtime.groups.get(saved.key);
+      if (group === undefined) {
+        group = new CorrelationGroup(runtime, saved.key, { ...saved.values });
+        runtime.groups.set(saved.key, group);
+        outcome.groups += 1;
+      }
+      if (saved.decidedThrough !== null && saved.decidedThrough > group.decidedThrough) group.decidedThrough = saved.decidedThrough;
+      for (const item of saved.entries) {
+        const entry = fromSnapshotEntry(item, snapshot.contexts, runtime.groupPaths.length, this.includeEvents);
+        if (entry === undefined) continue;
+        if (group.insert(entry)) outcome.entries += 1;
+        else this.counters.duplicateEvents += 1;
+      }
+      group.lastContext = group.entries[group.entries.length - 1]?.context;
+      this.lru.touch(group);
+      this.schedule(runtime, group);
+    }
+    if (this.lru.size > this.counters.peakGroups) this.counters.peakGroups = this.lru.size;
+    if (snapshot.maxTime !== null && snapshot.maxTime > this.maxTime) this.maxTime = snapshot.maxTime;
+    return outcome;
+  }
+
+  /** Whether some correlation reads another's bursts (chaining): its groups cannot be decided apart. */
+  get chained(): boolean {
+    return this.runtimes.some((runtime) => runtime.parents.length > 0);
+  }
+
   /** What degraded during the run, for the end-of-scan summary on stderr. */
   warnings(): string[] {
     const c = this.counters;

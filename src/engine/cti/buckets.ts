@@ -25,6 +25,12 @@ export interface TimeBucketsOptions {
   bucketMs?: number;
   maxOpen?: number;
   maxClosed?: number;
+  /**
+   * Keep every bucket open until drain() or flush(): no closing on a later match, no eviction.
+   * A cluster node (docs/cluster.md) holds one unit's buckets this way and hands them over as
+   * partial sums; the unit bounds them.
+   */
+  hold?: boolean;
 }
 
 export interface Bucket<S> {
@@ -37,6 +43,25 @@ export interface Bucket<S> {
   /** An alert for this bucket was already emitted. */
   readonly update: boolean;
   state: S;
+}
+
+/** A bucket as partial sums, in JSON: what a cluster node hands over for one unit. */
+export interface BucketPart<S> {
+  group: string;
+  /** null for the bucket of matches without an event time. */
+  start: number | null;
+  count: number;
+  state: S;
+}
+
+/** Buckets drained from a node as JSON parts. */
+export function bucketParts<S>(buckets: readonly Bucket<S>[]): BucketPart<S>[] {
+  return buckets.map((bucket) => ({ group: bucket.group, start: Number.isFinite(bucket.start) ? bucket.start : null, count: bucket.count, state: bucket.state }));
+}
+
+/** A time in a part's state (JSON turns NaN into null). */
+export function partTime(value: number | null): number {
+  return typeof value === 'number' ? value : Number.NaN;
 }
 
 export interface TimeBucketsStats {
@@ -52,6 +77,7 @@ export class TimeBuckets<S> {
   readonly stats: TimeBucketsStats = { opened: 0, evicted: 0, reopened: 0 };
   private readonly maxOpen: number;
   private readonly maxClosed: number;
+  private readonly hold: boolean;
   /** Open buckets by group and start, oldest opened first. */
   private readonly open = new Map<string, Bucket<S>>();
   private readonly openByGroup = new Map<string, Bucket<S>[]>();
@@ -66,6 +92,7 @@ export class TimeBuckets<S> {
     this.bucketMs = options.bucketMs !== undefined && options.bucketMs > 0 ? options.bucketMs : DEFAULT_BUCKET_MS;
     this.maxOpen = Math.max(1, options.maxOpen ?? DEFAULT_MAX_OPEN_BUCKETS);
     this.maxClosed = Math.max(0, options.maxClosed ?? DEFAULT_MAX_CLOSED_BUCKETS);
+    this.hold = options.hold === true;
   }
 
   get openCount(): number {
@@ -81,7 +108,7 @@ export class TimeBuckets<S> {
       for (let i = siblings.length - 1; i >= 0; i--) {
         const bucket = siblings[i] as Bucket<S>;
         if (bucket.start === start || (bucket.start !== bucket.start && start !== start)) found = bucket;
-        else if (time >= bucket.end + BUCKET_LATENESS_MS) this.closeBucket(bucket);
+        else if (!this.hold && time >= bucket.end + BUCKET_LATENESS_MS) this.closeBucket(bucket);
       }
     }
     if (found !== undefined) return found;
@@ -98,7 +125,7 @@ export class TimeBuckets<S> {
     const list = this.openByGroup.get(group);
     if (list === undefined) this.openByGroup.set(group, [bucket]);
     else list.push(bucket);
-    if (this.open.size > this.maxOpen) {
+    if (!this.hold && this.open.size > this.maxOpen) {
       const oldest = this.open.values().next().value as Bucket<S>;
       if (oldest !== bucket) {
         this.stats.evicted++;
@@ -119,6 +146,35 @@ export class TimeBuckets<S> {
   /** Closes every open bucket (the end of the input), oldest opened first. */
   flush(): void {
     for (const bucket of [...this.open.values()]) this.closeBucket(bucket);
+  }
+
+  /** Takes every open bucket out without emitting it (a cluster node's partial sums), oldest opened first. */
+  drain(): Bucket<S>[] {
+    const buckets = [...this.open.values()];
+    this.open.clear();
+    this.openByGroup.clear();
+    return buckets;
+  }
+
+  /**
+   * Adds a bucket's partial sums from another node (drained there) to the open bucket of the
+   * same group and start: the count added, the state merged by `merge` (parts in input order).
+   */
+  absorb(part: BucketPart<S>, merge: (into: S, from: S) => void): void {
+    const start = part.start ?? Number.NaN;
+    const key = `${part.group}\u0001${start}`;
+    const open = this.open.get(key);
+    if (open !== undefined) {
+      open.count += part.count;
+      merge(open.state, part.state);
+      return;
+    }
+    const bucket: Bucket<S> = { group: part.group, start, end: start + this.bucketMs, count: part.count, update: false, state: part.state };
+    this.stats.opened++;
+    this.open.set(key, bucket);
+    const list = this.openByGroup.get(part.group);
+    if (list === undefined) this.openByGroup.set(part.group, [bucket]);
+    else list.push(bucket);
   }
 
   private closeBucket(bucket: Bucket<S>): void {

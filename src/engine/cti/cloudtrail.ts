@@ -13,12 +13,12 @@ import type { Envelope, LogRecord } from '../../core/envelope.ts';
 import { CLOUDTRAIL_CTI_RULE } from '../alerts/builtin-rules.ts';
 import { alertCtiOf } from './indicator-match.ts';
 import { levelOfRank, levelRank } from '../../core/levels.ts';
-import { MAX_BUCKET_EVENT_IDS, TimeBuckets, type Bucket, type TimeBucketsOptions } from './buckets.ts';
+import { bucketParts, MAX_BUCKET_EVENT_IDS, partTime, TimeBuckets, type Bucket, type BucketPart, type TimeBucketsOptions } from './buckets.ts';
 import type { IntelIndex } from '../../intel/intel-index.ts';
 import type { Indicator } from '../../intel/indicator.ts';
 import { parseIPv4 } from '../../core/ipv4.ts';
 
-interface CallBucketState {
+export interface CallBucketState {
   cti: AlertCti;
   principal: string;
   context: Pick<Alert, 'account' | 'region' | 'actor' | 'source_ip'>;
@@ -26,6 +26,14 @@ interface CallBucketState {
   lastTime: number;
   eventIds: string[];
   events: LogRecord[];
+}
+
+/** `from`'s matches added to `into` (`from` came later in the input). */
+function mergeCallState(into: CallBucketState, from: CallBucketState): void {
+  into.rank = Math.max(into.rank, from.rank);
+  if (!(into.lastTime >= from.lastTime) && Number.isFinite(from.lastTime)) into.lastTime = from.lastTime;
+  for (const id of from.eventIds) if (into.eventIds.length < MAX_BUCKET_EVENT_IDS) into.eventIds.push(id);
+  for (const event of from.events) if (into.events.length < MAX_EMBEDDED_EVENTS) into.events.push(event);
 }
 
 function accessKeyOf(record: LogRecord): string | undefined {
@@ -93,6 +101,16 @@ export class CloudTrailCtiMatcher {
 
   flush(): void {
     this.buckets.flush();
+  }
+
+  /** The open buckets as partial sums, taken out (a cluster node's unit; TimeBucketsOptions.hold). */
+  drainParts(): BucketPart<CallBucketState>[] {
+    return bucketParts(this.buckets.drain());
+  }
+
+  /** Another node's partial sums for one bucket, merged in input order; emitted at flush(). */
+  absorb(part: BucketPart<CallBucketState>): void {
+    this.buckets.absorb({ ...part, state: { ...part.state, lastTime: partTime(part.state.lastTime) } }, mergeCallState);
   }
 
   /** Closes the buckets an event-time watermark has left behind (long-running consumers). */

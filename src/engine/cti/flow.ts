@@ -20,7 +20,7 @@ import type { Envelope, LogRecord } from '../../core/envelope.ts';
 import { VPCFLOW_CTI_RULE } from '../alerts/builtin-rules.ts';
 import { alertCtiOf } from './indicator-match.ts';
 import { levelRank } from '../../core/levels.ts';
-import { TimeBuckets, MAX_BUCKET_EVENT_IDS, type Bucket, type TimeBucketsOptions } from './buckets.ts';
+import { bucketParts, MAX_BUCKET_EVENT_IDS, partTime, TimeBuckets, type Bucket, type BucketPart, type TimeBucketsOptions } from './buckets.ts';
 import {
   connectionDirection,
   DEFAULT_EGRESS_BYTES_THRESHOLD,
@@ -78,7 +78,7 @@ interface FlowRecordView extends FlowRecordFacts {
   address(field: string): string | undefined;
 }
 
-interface FlowBucketState {
+export interface FlowBucketState {
   cti: AlertCti;
   interfaceId: string | null;
   direction: ConnectionDirection;
@@ -92,6 +92,25 @@ interface FlowBucketState {
 
 function pushDistinct<T>(list: T[], value: T): void {
   if (list.length < MAX_DISTINCT && !list.includes(value)) list.push(value);
+}
+
+/** `from`'s matches added to `into` (`from` came later in the input): the sums and lists one bucket would hold. */
+function mergeFlowState(into: FlowBucketState, from: FlowBucketState): void {
+  into.rank = Math.max(into.rank, from.rank);
+  if (!(into.lastTime >= from.lastTime) && Number.isFinite(from.lastTime)) into.lastTime = from.lastTime;
+  for (const id of from.eventIds) if (into.eventIds.length < MAX_BUCKET_EVENT_IDS) into.eventIds.push(id);
+  for (const event of from.events) if (into.events.length < MAX_EMBEDDED_EVENTS) into.events.push(event);
+  const a = into.flow;
+  const b = from.flow;
+  a.accepted += b.accepted;
+  a.rejected += b.rejected;
+  a.bytes += b.bytes;
+  a.packets += b.packets;
+  a.bytes_to_indicator += b.bytes_to_indicator;
+  for (const port of b.dstports) pushDistinct(a.dstports, port);
+  for (const protocol of b.protocols) pushDistinct(a.protocols, protocol);
+  if (b.tcp_flags !== null) a.tcp_flags = (a.tcp_flags ?? 0) | b.tcp_flags;
+  for (const address of b.local_addresses) pushDistinct(a.local_addresses, address);
 }
 
 function isPrivateText(text: string): boolean {
@@ -156,6 +175,16 @@ export class FlowCtiMatcher {
   /** Closes every bucket: their alerts go to the output array. */
   flush(): void {
     this.buckets.flush();
+  }
+
+  /** The open buckets as partial sums, taken out (a cluster node's unit; TimeBucketsOptions.hold). */
+  drainParts(): BucketPart<FlowBucketState>[] {
+    return bucketParts(this.buckets.drain());
+  }
+
+  /** Another node's partial sums for one bucket, merged in input order; emitted at flush(). */
+  absorb(part: BucketPart<FlowBucketState>): void {
+    this.buckets.absorb({ ...part, state: { ...part.state, lastTime: partTime(part.state.lastTime) } }, mergeFlowState);
   }
 
   /** Closes the buckets an event-time watermark has left behind (long-running consumers). */

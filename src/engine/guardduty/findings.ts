@@ -36,6 +36,12 @@ export interface GuardDutyFindingsStats {
   updates: number;
 }
 
+/** A held version of a finding and the alerts it raises, as JSON (DetectorPartial). */
+export interface HeldFinding {
+  version: GuardDutyFindingVersion;
+  alerts: Alert[];
+}
+
 interface Held {
   version: GuardDutyFindingVersion;
   alerts: Alert[];
@@ -98,6 +104,25 @@ export class GuardDutyFindings {
   flush(out: Alert[]): void {
     for (const held of this.pending.values()) this.emit(held.version, held, out);
     this.pending.clear();
+  }
+
+  /**
+   * Takes the held findings out without emitting them: a cluster node's unit hands over the
+   * newest version of each finding it saw, with the alerts that version raises.
+   */
+  drainHeld(): HeldFinding[] {
+    const out = [...this.pending.values()].map((held) => ({ version: held.version, alerts: held.alerts }));
+    this.pending.clear();
+    return out;
+  }
+
+  /** A version another node held: kept when newer than the one held here (emitted at flush()). */
+  absorb(finding: HeldFinding): void {
+    const version = { ...finding.version, updatedAt: typeof finding.version.updatedAt === 'number' ? finding.version.updatedAt : Number.NaN };
+    const held = this.pending.get(version.id);
+    if (held !== undefined && compareFindingVersions(version, held.version) <= 0) return;
+    this.pending.delete(version.id);
+    this.pending.set(version.id, { version, alerts: finding.alerts, update: false });
   }
 
   /** Findings currently held. */
