@@ -63,6 +63,22 @@ async function openRegular(path: string): Promise<FileHandle> {
   }
 }
 
+/** The regular file at `path` as a unit, its size read when it is opened. */
+function lazyFileUnit(path: string): InputUnit {
+  return {
+    uri: path,
+    open: async () => (await openRegular(path)).createReadStream(),
+    readAll: async () => {
+      const handle = await openRegular(path);
+      try {
+        return await handle.readFile();
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+}
+
 function fileUnit(path: string, stats: Stats): InputUnit {
   return {
     uri: path,
@@ -191,4 +207,5 @@ export const fileSource: Source = {
   name: 'files',
   claims: () => true,
   expand: expandPath,
+  unitAt: (uri) => lazyFileUnit(uri),
 };

@@ -43,3 +43,12 @@ export async function* expandInputs(paths: string[], onError: (e: LocatedError) 
     yield* source.expand(path, onError, options);
   }
 }
+
+/**
+ * The unit at a uri that expandInputs() listed before (a file path, `s3://bucket/key`), to be
+ * read again: a cluster node claims units by uri. Undefined for a uri no source can reopen.
+ */
+export function unitAt(uri: string, options: SourceOptions = {}): InputUnit | undefined {
+  const source = sourceFor(uri);
+  return source?.unitAt?.(uri, options);
+}

@@ -11,6 +11,7 @@ import { createS3Client } from './s3-client.ts';
 import type { LayoutFilter } from './s3-layout.ts';
 import { listObjects } from './s3-list.ts';
 import { prefetchUnits } from './s3-prefetch.ts';
+import { downloadObject, openObject } from './s3-fetch.ts';
 import type { PrefetchOptions } from './s3-prefetch.ts';
 import { isS3Uri, parseS3Uri } from './s3-uri.ts';
 import type { AwsClientOptions, Source, SourceOptions } from './source.ts';
@@ -48,6 +49,17 @@ export function createS3Source(clientFor: (options: AwsClientOptions) => S3Clien
       const client = cachedClient(options.aws ?? {});
       const objects = listObjects(client, location.bucket, location.prefix, { filter: layoutFilterOf(options), onError });
       yield* prefetchUnits(client, objects, prefetch);
+    },
+    unitAt(uri, options = {}) {
+      const location = parseS3Uri(uri);
+      if (location === undefined || location.prefix === '') throw new Error(`not an S3 object URI: ${uri}`);
+      const ref = { bucket: location.bucket, key: location.prefix };
+      const client = cachedClient(options.aws ?? {});
+      return {
+        uri,
+        open: async () => (await openObject(client, ref, { ...prefetch.fetch })).stream,
+        readAll: async () => (await downloadObject(client, ref, { ...prefetch.fetch })).bytes,
+      };
     },
   };
 }

@@ -14,6 +14,12 @@ export interface Source {
    * reported through onError (TH_INPUT_READ) and the rest goes on; never throws for that.
    */
   expand(path: string, onError: (error: LocatedError) => void, options?: SourceOptions): AsyncIterable<InputUnit>;
+  /**
+   * The one unit at a uri that expand() yielded earlier (a file path, `s3://bucket/key`): how a
+   * cluster node reopens a unit another process listed. Absent for sources whose units cannot
+   * be reopened (stdin).
+   */
+  unitAt?(uri: string, options?: SourceOptions): InputUnit;
 }
 
 /** How to reach an AWS service: the standard credential chain, narrowed by these when given. */
