@@ -56,6 +56,9 @@ export const ERROR_CODES = {
   TH_FORBIDDEN: "The token's role does not allow this request.",
   TH_CSRF: 'A state-changing request from the browser lacks a valid CSRF token.',
   TH_STATE_RESTORE: 'Saved correlation state could not be fully restored (rules changed since it was saved).',
+  // Cluster mode
+  TH_CLUSTER_JOB: 'A scan job of that name exists with other inputs, rules or options, or cannot run as a job.',
+  TH_CLUSTER_UNAVAILABLE: 'The PostgreSQL server of the cluster could not be reached for too long.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

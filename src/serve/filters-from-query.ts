@@ -16,7 +16,7 @@ const MAX_VALUE = 500;
 const MAX_VALUES = 100;
 
 /** Every query parameter of the filter (and paging): the API's and the list page's. */
-export const LIST_FILTER_PARAMS = ['status', 'level', 'rule', 'technique', 'tactic', 'source', 'account', 'region', 'actor', 'source_ip', 'assignee', 'tag', 'since', 'until', 'q'] as const satisfies readonly (keyof AlertFilter)[];
+export const LIST_FILTER_PARAMS = ['status', 'level', 'rule', 'technique', 'tactic', 'source', 'account', 'region', 'actor', 'source_ip', 'assignee', 'tag', 'since', 'until', 'q', 'job'] as const satisfies readonly (keyof AlertFilter)[];
 export const LIST_PAGING_PARAMS = ['sort', 'limit', 'cursor'] as const;
 const MULTI = new Set(['status', 'level', 'rule', 'technique', 'tactic', 'source', 'account', 'region']);
 
@@ -125,7 +125,7 @@ export function filterOfParams(params: FilterParams, now: Date): AlertFilter {
     const values = params[name];
     if (values !== undefined) filter[name] = values;
   }
-  for (const name of ['actor', 'source_ip', 'assignee', 'tag', 'q'] as const) {
+  for (const name of ['actor', 'source_ip', 'assignee', 'tag', 'q', 'job'] as const) {
     const value = params[name];
     if (value !== undefined) filter[name] = value;
   }

@@ -70,6 +70,8 @@ export interface AlertFilter {
   until?: string;
   /** Free text over rule name and title, actor, source IP, account and the event ids. */
   q?: string;
+  /** The alerts of one cluster scan job (`scan --job NAME`; PostgreSQL stores only: elsewhere nothing matches). */
+  job?: string;
 }
 
 export const ALERT_SORTS = ['time', '-time', 'level', '-level', 'last_seen', '-last_seen', 'hits', '-hits'] as const;
@@ -211,6 +213,8 @@ export class StoreError extends Error {
     readonly code: 'TH_STORE_NOT_FOUND' | 'TH_STORE_CONFLICT' | 'TH_STORE_INVALID' | 'TH_STORE_OPEN',
     message: string,
     readonly status: 404 | 409 | 400 | 500,
+    /** The server or the connection failed (a restart, a network cut): worth retrying. */
+    readonly transient = false,
   ) {
     super(message);
   }

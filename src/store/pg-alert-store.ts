@@ -77,6 +77,17 @@ import { historyEntry, pageOfKeys, storedAlert, tallyCounts, type CountRow, type
 /** A transaction retried this many times after a deadlock or a serialization failure. */
 const RETRIES = 5;
 const RETRIED_CODES = new Set(['40001', '40P01']);
+
+/**
+ * Server and connection failures that pass: the server restarting or shutting down (SQLSTATE
+ * class 08 and 57P01-57P03), a refused or reset connection, a connection that ended.
+ */
+function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT')) return true;
+  const message = messageOf(error);
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(message);
+}
 /** The first key of the per-alert advisory locks of putAlerts ('thad'); the second is hashtext(id). */
 const ALERT_LOCK_SPACE = 0x74686164;
 
@@ -173,6 +184,8 @@ function filterSql(filter: AlertFilter, params: Params, omit?: 'status' | 'level
   if (since !== undefined && since !== '') clauses.push(`a.sort_time >= ${params.add(isoOf(since, 'since'))} AND a.sort_time <> ''`);
   const until = singleText(filter.until, 'until');
   if (until !== undefined && until !== '') clauses.push(`a.sort_time <= ${params.add(isoOf(until, 'until'))} AND a.sort_time <> ''`);
+  const job = singleText(filter.job, 'job');
+  if (job !== undefined && job !== '') clauses.push(`a.id IN (SELECT alert_id FROM cluster_job_alerts WHERE job = ${params.add(job)})`);
   const q = singleText(filter.q, 'q')?.trim();
   // One column holds the searched fields; ILIKE on a "C" column folds ASCII only, as SQLite's LIKE.
   if (q !== undefined && q !== '') clauses.push(`a.search ILIKE ${params.add(`%${escapeLike(q)}%`)} ESCAPE '\\'`);
@@ -197,6 +210,18 @@ interface ExistingRow {
 const ROW_COLUMNS = `a.id, b.body, a.status, a.reason, a.assignee, a.tags, a.version, a.first_seen, a.last_seen, a.hits,
   (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', n.id, 'at', n.at, 'author', n.author, 'text', n.text) ORDER BY n.id), '[]'::jsonb) FROM alert_notes n WHERE n.alert_id = a.id) AS notes`;
 const ROWS_FROM = 'alerts a JOIN alert_bodies b ON b.id = a.id';
+/** Counts of an empty page. */
+function emptyCounts(): AlertPage['counts'] {
+  return { status: Object.fromEntries(TRIAGE_STATUSES.map((status) => [status, 0])) as AlertPage['counts']['status'], level: Object.fromEntries(SIGMA_LEVELS.map((level) => [level, 0])) as AlertPage['counts']['level'] };
+}
+
+/** One transaction of PgAlertStore.transact(): raw queries and the store's writes on one connection. */
+export interface PgTransaction {
+  query<R extends QueryResultRow>(sql: string, values?: unknown[]): Promise<R[]>;
+  putAlerts(alerts: readonly Alert[], actor: string, now?: Date): Promise<StoreResult>;
+  countSuppressed(filterId: string, matches: number): Promise<void>;
+}
+
 const TRIAGE_COLUMNS = 'a.id, a.status, a.reason, a.assignee, a.tags::text AS tags, a.version';
 
 export class PgAlertStore implements AlertStore {
@@ -251,7 +276,7 @@ export class PgAlertStore implements AlertStore {
       return new PgAlertStore(shown, pool, migration, secrets, options);
     } catch (error) {
       await pool?.end().catch(() => undefined);
-      throw new StoreError('TH_STORE_OPEN', `cannot open the alert store ${shown}: ${scrub(messageOf(error), secrets)}`, 500);
+      throw new StoreError('TH_STORE_OPEN', `cannot open the alert store ${shown}: ${scrub(messageOf(error), secrets)}`, 500, isTransient(error));
     }
   }
 
@@ -266,7 +291,7 @@ export class PgAlertStore implements AlertStore {
   /** A store error as it is; anything else (the server, the connection) as TH_STORE_OPEN, redacted. */
   private failure(error: unknown): StoreError {
     if (error instanceof StoreError) return error;
-    return new StoreError('TH_STORE_OPEN', `the alert store ${this.url} failed: ${scrub(messageOf(error), this.secrets)}`, 500);
+    return new StoreError('TH_STORE_OPEN', `the alert store ${this.url} failed: ${scrub(messageOf(error), this.secrets)}`, 500, isTransient(error));
   }
 
   /** One query outside a transaction. */
@@ -317,28 +342,51 @@ export class PgAlertStore implements AlertStore {
   async putAlerts(alerts: readonly Alert[], actor: string, now: Date = this.clock()): Promise<StoreResult> {
     this.open();
     if (typeof actor !== 'string' || actor === '') throw invalid('putAlerts needs an actor (scan, watch)');
-    const nowIso = now.toISOString();
-    const bodies = alerts.map((alert) => alertJson(alert));
     if (alerts.length === 0) return { inserted: 0, updated: 0 };
+    return this.transaction(async (client) => this.putIn(client, alerts, actor, now), { retry: true });
+  }
+
+  /**
+   * `work` in one transaction, with the store's writes on its connection: the cluster commits a
+   * unit's alerts with the unit's mark and its state (store/cluster/). Retried from the start
+   * after a deadlock or serialization failure, so `work` must only touch the database.
+   */
+  async transact<T>(work: (tx: PgTransaction) => Promise<T>): Promise<T> {
     return this.transaction(
-      async (client) => {
-        // The batch's ids locked first, in one order (of their hashes) for every process: two
-        // batches sharing alerts wait for each other at most once, never in a cycle (a new id's
-        // unique-index wait included). The lock space (two int4 keys) is the alerts' own.
-        await client.query(
-          'SELECT pg_advisory_xact_lock($1::int4, s.h) FROM (SELECT DISTINCT hashtext(id) AS h FROM unnest($2::text[]) AS id ORDER BY h) s',
-          [ALERT_LOCK_SPACE, [...new Set(alerts.map((alert) => alert.id))]],
-        );
-        let inserted = 0;
-        let updated = 0;
-        for (let i = 0; i < alerts.length; i++) {
-          if ((await this.put(client, alerts[i] as Alert, bodies[i] as string, actor, actor, nowIso, now.getTime())) === 'inserted') inserted += 1;
-          else updated += 1;
-        }
-        return { inserted, updated };
-      },
+      async (client) =>
+        work({
+          query: async <R extends QueryResultRow>(sql: string, values: unknown[] = []) => (await client.query<R>(sql, values)).rows,
+          putAlerts: async (alerts, actor, now = this.clock()) => (alerts.length === 0 ? { inserted: 0, updated: 0 } : this.putIn(client, alerts, actor, now)),
+          countSuppressed: async (filterId, matches) => {
+            if (Number.isSafeInteger(matches) && matches > 0) await client.query('UPDATE suppressions SET suppressed = suppressed + $1 WHERE id = $2', [matches, String(filterId)]);
+          },
+        }),
       { retry: true },
     );
+  }
+
+  /** Rows of one query outside a transaction (the cluster's reads). */
+  async rows<R extends QueryResultRow>(sql: string, values: unknown[] = []): Promise<R[]> {
+    return (await this.query<R>(sql, values)).rows;
+  }
+
+  private async putIn(client: PoolClient, alerts: readonly Alert[], actor: string, now: Date): Promise<StoreResult> {
+    const nowIso = now.toISOString();
+    const bodies = alerts.map((alert) => alertJson(alert));
+    // The batch's ids locked first, in one order (of their hashes) for every process: two
+    // batches sharing alerts wait for each other at most once, never in a cycle (a new id's
+    // unique-index wait included). The lock space (two int4 keys) is the alerts' own.
+    await client.query(
+      'SELECT pg_advisory_xact_lock($1::int4, s.h) FROM (SELECT DISTINCT hashtext(id) AS h FROM unnest($2::text[]) AS id ORDER BY h) s',
+      [ALERT_LOCK_SPACE, [...new Set(alerts.map((alert) => alert.id))]],
+    );
+    let inserted = 0;
+    let updated = 0;
+    for (let i = 0; i < alerts.length; i++) {
+      if ((await this.put(client, alerts[i] as Alert, bodies[i] as string, actor, actor, nowIso, now.getTime())) === 'inserted') inserted += 1;
+      else updated += 1;
+    }
+    return { inserted, updated };
   }
 
   /** One alert, as alert-rows.ts stores it on SQLite (inside the caller's transaction). */
@@ -466,6 +514,7 @@ export class PgAlertStore implements AlertStore {
     const countsWhere = filterSql(filter, countsParams, 'both');
     return this.transaction(
       async (client) => {
+        if (!(await this.jobsKnown(client, filter))) return { alerts: [], next_cursor: null, total: 0, counts: emptyCounts() };
         // The page's ids first (sorted on narrow rows, mostly from an index), then their alerts: one snapshot for the page and its counts.
         const keys = (await client.query<{ id: string; sort_key: string | number }>(`SELECT a.id, a.${column} AS sort_key FROM alerts a WHERE ${where}${keyset} ORDER BY a.${column} ${direction}, a.id ${direction} LIMIT ${limitParam}`, params.values)).rows;
         const { ids: pageIds, next_cursor } = pageOfKeys(keys, limit, sort);
@@ -550,12 +599,19 @@ export class PgAlertStore implements AlertStore {
   }
 
   /** The target alerts' triage rows, in outbox order; locked when `lock` (a bulk update). */
+  /** False when the filter names a scan job and this database never ran one (no cluster tables): nothing matches. */
+  private async jobsKnown(client: PoolClient, filter: AlertFilter): Promise<boolean> {
+    if (filter.job === undefined || filter.job === '') return true;
+    return (await client.query<{ found: boolean }>("SELECT to_regclass('cluster_job_alerts') IS NOT NULL AS found")).rows[0]?.found === true;
+  }
+
   private async targets(client: PoolClient, target: BulkTarget, lock: boolean): Promise<TriageRow[]> {
     checkBulkTarget(target);
     const forUpdate = lock ? ' FOR UPDATE' : '';
     if ('ids' in target) {
       return (await client.query<TriageRow>(`SELECT ${TRIAGE_COLUMNS} FROM alerts a WHERE a.id = ANY($1::text[]) ORDER BY a.seq${forUpdate}`, [target.ids])).rows;
     }
+    if (!(await this.jobsKnown(client, target.filter ?? {}))) return [];
     const params = new Params();
     const where = filterSql(target.filter ?? {}, params);
     return (await client.query<TriageRow>(`SELECT ${TRIAGE_COLUMNS} FROM alerts a WHERE ${where} ORDER BY a.seq${forUpdate}`, params.values)).rows;

@@ -166,6 +166,9 @@ function filterSql(filter: AlertFilter, omit?: 'status' | 'level' | 'both'): Sql
     clauses.push("a.sort_time <= ? AND a.sort_time <> ''");
     params.push(isoOf(until, 'until'));
   }
+  // Scan jobs live on PostgreSQL only (store/cluster/): no SQLite alert belongs to one.
+  const job = singleText(filter.job, 'job');
+  if (job !== undefined && job !== '') clauses.push('0');
   const q = singleText(filter.q, 'q')?.trim();
   if (q !== undefined && q !== '') {
     // One column holds the searched fields (schema.ts, alerts.search).

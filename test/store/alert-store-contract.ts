@@ -113,6 +113,17 @@ export const CONTRACT_CASES: readonly ContractCase[] = [
     },
   },
   {
+    name: 'a job filter on a store where no scan job ran matches nothing (lists and bulk changes alike), the other filters as before',
+    run: async (store) => {
+      await store.putAlerts([makeAlert('j1'), makeAlert('j2')], 'scan', T0);
+      const page = await store.list({ filter: { job: 'nightly' } });
+      assert.equal(page.total, 0);
+      assert.deepEqual(page.alerts, []);
+      assert.equal(await store.bulkPreview({ filter: { job: 'nightly' } }, { status: 'acknowledged' }), 0);
+      assert.equal((await store.list({ filter: {} })).total, 2);
+    },
+  },
+  {
     name: 'a re-put never duplicates: hits and last_seen move, first_seen and the history stay (identical alert)',
     run: async (store) => {
       await store.putAlerts([makeAlert('r1')], 'scan', T0);
