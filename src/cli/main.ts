@@ -6,6 +6,8 @@ import { watchCommand } from './watch.ts';
 import { configCommand } from './config.ts';
 import { tokensCommand } from './tokens.ts';
 import { serveCommand } from './serve.ts';
+import { alertsCommand } from './alerts.ts';
+import { clusterCommand } from './cluster.ts';
 import { EXIT } from './exit-codes.ts';
 
 /** Runs the CLI with the given arguments (without `node` and the script) and returns the exit code. */
@@ -25,7 +27,9 @@ export async function main(argv: string[]): Promise<number> {
     .addCommand(watchCommand(setExitCode))
     .addCommand(configCommand(setExitCode))
     .addCommand(tokensCommand(setExitCode))
-    .addCommand(serveCommand(setExitCode));
+    .addCommand(serveCommand(setExitCode))
+    .addCommand(alertsCommand(setExitCode))
+    .addCommand(clusterCommand(setExitCode));
   for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });

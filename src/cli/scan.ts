@@ -27,6 +27,8 @@ import type { MatcherRecipe } from '../scan/worker-recipe.ts';
 import type { SourceOptions } from '../sources/index.ts';
 import type { FileSourceOptions } from '../sources/files.ts';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES } from '../formats/open-unit.ts';
+import { DEFAULT_CLUSTER_RETRY_MS, DEFAULT_LEASE_MS } from '../scan/job-scan.ts';
+import { checkJobFlags, jobIdentity, runScanJob } from './scan-job.ts';
 import { readBaselineFile, writeBaselineFile } from '../store/baseline-file.ts';
 import type { BaselineFileData } from '../engine/correlation/baseline.ts';
 
@@ -57,6 +59,9 @@ interface ScanFlags extends CtiFlags, SinkFlags {
   maxDecompressed?: string;
   followSymlinks: boolean;
   store?: string;
+  job?: string;
+  jobLease?: string;
+  clusterRetry?: string;
 }
 
 const SIZE_UNITS: Readonly<Record<string, number>> = {
@@ -110,6 +115,9 @@ export function scanCommand(setExitCode: (code: number) => void): Command {
     .option('--max-decompressed <size>', `stop a gzip input that decompresses to more than this (a gzip bomb): 512MiB, 4GiB, unlimited (default ${DEFAULT_MAX_DECOMPRESSED_BYTES / 1024 ** 3}GiB)`)
     .option('--follow-symlinks', 'follow symbolic links out of a scanned folder (by default a link leaving the folder is not followed, TH_INPUT_SPECIAL)', false)
     .option('--store <file|url>', 'also put every alert into this alert store (a SQLite FILE.db, created when missing, or postgres://user@host/db; docs/store.md): once per id, a re-scan updates hits and last_seen')
+    .option('--job <name>', 'share this scan with every process that runs the same command with the same --job and a postgres:// --store: they split the inputs, correlations see all of them, each alert is stored once (docs/cluster.md)')
+    .option('--job-lease <duration>', `--job: how long a unit stays with a process that stopped answering before another takes it over (default ${DEFAULT_LEASE_MS / 1000}s)`)
+    .option('--cluster-retry <duration>', `--job: how long to wait out an unreachable PostgreSQL before giving up (default ${DEFAULT_CLUSTER_RETRY_MS / 1000}s)`)
     .option('-q, --quiet', 'no progress, warnings or summary on stderr (errors still shown)', false)
     .action(async (paths: string[], flags: ScanFlags) => {
       setExitCode(await runScan(paths, flags));
@@ -136,6 +144,9 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   const diagnostics = new Diagnostics({ quiet: flags.quiet });
   const range = parseRange(flags, diagnostics);
   if (range === undefined) return EXIT.RULE_OR_CONFIG_ERROR;
+
+  const jobLimits = flags.job === undefined ? undefined : checkJobFlags(paths, flags, diagnostics);
+  if (flags.job !== undefined && jobLimits === undefined) return EXIT.RULE_OR_CONFIG_ERROR;
 
   const rulePaths = [...(flags.defaultRules ? [DEFAULT_RULES_DIR] : []), ...flags.rules];
   const lateness = flags.correlationLateness === undefined ? undefined : parseLateness(flags.correlationLateness);
@@ -187,8 +198,8 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     }
     baselineFile = read.data;
   }
-  const detector = new Detector({
-    baseline: { mode: 'hold', ...(baselineFile === undefined ? {} : { file: baselineFile }) },
+  const detectorOptions = {
+    baseline: { mode: 'hold' as const, ...(baselineFile === undefined ? {} : { file: baselineFile }) },
     rules: ruleSet.rules,
     correlations: ruleSet.correlations,
     filters: ruleSet.filters,
@@ -196,7 +207,8 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     ...(lateness === undefined ? {} : { lateness }),
     ...(maxGroups === undefined ? {} : { maxGroups }),
     ...cti.detectorOptions,
-  });
+  };
+  const detector = new Detector(flags.job === undefined ? detectorOptions : { ...detectorOptions, node: true });
   for (const rule of detector.index.inapplicableRules()) {
     diagnostics.warn(`${rule.position.file}: rule ${rule.name ?? rule.id} has logsource ${JSON.stringify(rule.logsource)}, which no AWS input provides; it will never match`);
   }
@@ -206,8 +218,8 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   if (extraSinks === undefined) return EXIT.RULE_OR_CONFIG_ERROR;
   // --store: alerts also go into the alert store; one that cannot be opened is exit 2 (the sinks
   // just started are closed, nothing left open behind).
-  const scanStore = flags.store === undefined ? undefined : await ScanStore.open(flags.store, diagnostics);
-  if (flags.store !== undefined && scanStore === undefined) {
+  const scanStore = flags.store === undefined || flags.job !== undefined ? undefined : await ScanStore.open(flags.store, diagnostics);
+  if (flags.store !== undefined && flags.job === undefined && scanStore === undefined) {
     await extraSinks.close();
     return EXIT.RULE_OR_CONFIG_ERROR;
   }
@@ -240,6 +252,50 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     regions: flags.regionFilter.flatMap((item) => item.split(',')).map((item) => item.trim()).filter((item) => item !== ''),
     followSymlinks: flags.followSymlinks,
   };
+  if (flags.job !== undefined && jobLimits !== undefined) {
+    return runScanJob({
+      paths,
+      flags,
+      limits: jobLimits,
+      identity: jobIdentity(paths, detector, {
+        correlations: ruleSet.correlations.map((rule) => [rule.id, rule.type, rule.timespanMs, rule.groupBy, JSON.stringify(rule.condition), rule.level ?? null]),
+        filters: ruleSet.filters.map((filter) => filter.label),
+        levels: ruleSet.rules.map((rule) => [rule.id, rule.level]),
+        events: flags.events,
+        since: range.since ?? null,
+        until: range.until ?? null,
+        cti: flags.cti,
+        ctiMaxAge: flags.ctiMaxAge ?? null,
+        ctiBucket: flags.ctiBucket ?? null,
+        ctiEgressBytes: flags.ctiEgressBytes ?? null,
+        baseline: flags.baseline ?? null,
+        flowFormat: flags.flowFormat ?? null,
+        maxGroups: maxGroups ?? null,
+        accounts: sourceOptions.accounts ?? [],
+        regions: sourceOptions.regions ?? [],
+      }),
+      nodeDetector: detector,
+      decider: () => new Detector(detectorOptions),
+      range,
+      sourceOptions,
+      ...(flags.flowFormat === undefined ? {} : { flowFormat: flags.flowFormat }),
+      ...(maxDecompressed === undefined ? {} : { maxDecompressed }),
+      rawPrefilter: flags.rawPrefilter,
+      ruleCount: ruleSet.rules.length,
+      ruleErrors: ruleSet.errors.length > 0 || cti.errors > 0,
+      diagnostics,
+      deliver: async (alert) => {
+        if (alertsOnTerminal) diagnostics.clearProgress();
+        const item = sinkAlertReporting(alert, onLimit);
+        await Promise.all([sink.deliver([item]), extraSinks.offer(item)]);
+      },
+      closeOutputs: async () => {
+        diagnostics.stopProgress();
+        await sink.close();
+        return (await extraSinks.close()).failed + truncatedRecords;
+      },
+    });
+  }
   const summary: ScanSummary = await scan({
     inputs: paths,
     detector,

@@ -6,37 +6,10 @@
 import { Command, Option } from 'commander';
 import { located } from '../core/errors.ts';
 import { terminalText } from '../core/terminal-text.ts';
-import { StoreError, TOKEN_ROLES, type AlertStore, type TokenRole } from '../store/alert-store.ts';
-import { displayStoreSpec, openAlertStore } from '../store/index.ts';
-import { Diagnostics } from './diagnostics.ts';
+import { TOKEN_ROLES, type TokenRole } from '../store/alert-store.ts';
+import { displayStoreSpec } from '../store/index.ts';
 import { EXIT } from './exit-codes.ts';
-
-interface StoreFlags {
-  store: string;
-}
-
-const storeOption = (): Option => new Option('--store <file|url>', 'the alert store: a SQLite FILE.db (or a watch state file), or postgres://user@host/db').makeOptionMandatory();
-
-/** Opens the store, runs the action and closes it; store errors are TH_STORE_* on stderr, exit 2. */
-async function withStore(spec: string, action: (store: AlertStore, diagnostics: Diagnostics) => Promise<number>): Promise<number> {
-  const diagnostics = new Diagnostics({ quiet: false });
-  let store: AlertStore;
-  try {
-    store = await openAlertStore(spec);
-  } catch (error) {
-    diagnostics.error(located('TH_STORE_OPEN', (error as Error).message, '--store'));
-    return EXIT.RULE_OR_CONFIG_ERROR;
-  }
-  try {
-    return await action(store, diagnostics);
-  } catch (error) {
-    if (!(error instanceof StoreError)) throw error;
-    diagnostics.error(located(error.code, error.message, displayStoreSpec(spec)));
-    return EXIT.RULE_OR_CONFIG_ERROR;
-  } finally {
-    await store.close();
-  }
-}
+import { storeOption, withStore, type StoreFlags } from './with-store.ts';
 
 export function tokensCommand(setExitCode: (code: number) => void): Command {
   // Set before the subcommands are made, which inherit it: a missing option is exit 2, not process.exit.
