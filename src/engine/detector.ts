@@ -57,6 +57,11 @@ export interface DetectorOptions extends AlertOptions {
    * them over; the node that decides absorbs every unit's part and calls flush().
    */
   node?: boolean;
+  /**
+   * With `node`: correlation entries keep their record's origin instead of the record (a
+   * cluster scan ships them; the decider fetches the records an alert embeds by origin).
+   */
+  keepOrigins?: boolean;
 }
 
 /** What the built-in detections (GuardDuty passthrough, threat intel) did, for the summary. */
@@ -106,6 +111,7 @@ export class Detector {
       const correlationFilters = this.filters?.hasCorrelationFilters() === true ? this.filters : undefined;
       this.correlator = new Correlator(resolved, {
         includeEvents: options.includeEvents,
+        ...(options.keepOrigins === true ? { keepOrigins: true } : {}),
         ...(options.lateness === undefined ? {} : { lateness: options.lateness }),
         ...(options.maxGroups === undefined ? {} : { maxGroups: options.maxGroups }),
         ...(options.maxGroupEvents === undefined ? {} : { maxGroupEvents: options.maxGroupEvents }),

@@ -51,6 +51,12 @@ export interface CorrelatorOptions {
   maxGroupEvents?: number;
   /** Keep raw records to embed in alerts (`events`). */
   includeEvents?: boolean;
+  /**
+   * Keep where each event's record is (its origin) instead of the record: a cluster node ships
+   * entries without their records, and the node that decides fetches the few an alert embeds
+   * (docs/cluster.md). Overrides includeEvents for entries.
+   */
+  keepOrigins?: boolean;
   /** Filters that target a correlation: false keeps the record out of that correlation. */
   acceptInput?: (correlation: CorrelationRule, record: LogRecord) => boolean;
   /** Called the first time each kind of degradation happens (cap reached, late events...). */
@@ -160,6 +166,7 @@ export class Correlator {
   private readonly maxGroups: number;
   private readonly maxGroupEvents: number;
   private readonly includeEvents: boolean;
+  private readonly keepOrigins: boolean;
   private readonly acceptInput: CorrelatorOptions['acceptInput'];
   private readonly onWarning: CorrelatorOptions['onWarning'];
   private readonly warned = new Set<string>();
@@ -172,6 +179,7 @@ export class Correlator {
     this.maxGroups = Math.max(1, options.maxGroups ?? DEFAULT_MAX_GROUPS);
     this.maxGroupEvents = Math.max(2, options.maxGroupEvents ?? DEFAULT_MAX_GROUP_EVENTS);
     this.includeEvents = options.includeEvents ?? false;
+    this.keepOrigins = options.keepOrigins ?? false;
     this.acceptInput = options.acceptInput;
     this.onWarning = options.onWarning;
     const byRule = new Map<CorrelationRule, Runtime>();
@@ -238,7 +246,8 @@ export class Correlator {
         eventIds: eventId,
         count: 1,
         context,
-        records: this.includeEvents ? record : undefined,
+        records: this.includeEvents && !this.keepOrigins ? record : undefined,
+        ...(this.keepOrigins ? { origin: envelope.origin } : {}),
       };
       for (const values of groupValues(record, runtime.groupPaths[link.input] as FieldPath[])) this.insert(runtime, values, entry, out);
     }

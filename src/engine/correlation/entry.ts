@@ -1,4 +1,4 @@
-import type { LogRecord, LogSourceName } from '../../core/envelope.ts';
+import type { LogRecord, LogSourceName, Origin } from '../../core/envelope.ts';
 
 /** Who, where and from which address an entry came from: what the correlation alert reports. */
 export interface EntryContext {
@@ -29,6 +29,8 @@ export interface CorrelationEntry {
   readonly context: EntryContext;
   /** The raw record(s), kept only when alerts embed events. */
   readonly records: LogRecord | readonly LogRecord[] | undefined;
+  /** Where the event's record is, kept instead of the record by a cluster node (CorrelatorOptions.keepOrigins). */
+  readonly origin?: Origin;
 }
 
 export function sameContext(a: EntryContext, b: EntryContext): boolean {

@@ -1,5 +1,5 @@
 import type { CorrelationEntry, EntryContext } from './entry.ts';
-import type { LogRecord } from '../../core/envelope.ts';
+import type { LogRecord, Origin } from '../../core/envelope.ts';
 import { exceedsDepth, MAX_JSON_DEPTH, truncateDeep } from '../../core/json-depth.ts';
 
 /**
@@ -39,6 +39,8 @@ export interface SnapshotEntry {
   /** Index in CorrelationSnapshot.contexts. */
   context: number;
   records?: LogRecord | LogRecord[];
+  /** Where the record is, when the entry keeps that instead (CorrelatorOptions.keepOrigins). */
+  origin?: Origin;
 }
 
 /** What restore() kept and what it left out (a correlation removed or changed since the snapshot). */
@@ -74,6 +76,7 @@ export function toSnapshotEntry(entry: CorrelationEntry, contexts: ContextTable)
     context: contexts.indexOf(entry.context),
   };
   if (entry.value !== undefined) out.value = entry.value;
+  if (entry.origin !== undefined) out.origin = entry.origin;
   if (entry.records !== undefined) out.records = Array.isArray(entry.records) ? (entry.records as readonly LogRecord[]).map(savable) : savable(entry.records as LogRecord);
   return out;
 }
@@ -116,5 +119,6 @@ export function fromSnapshotEntry(entry: SnapshotEntry, contexts: readonly Entry
     count: entry.count,
     context,
     records: includeEvents ? entry.records : undefined,
+    ...(entry.origin === undefined ? {} : { origin: entry.origin }),
   };
 }
