@@ -76,6 +76,7 @@ export interface JobRun {
   identity: Record<string, unknown>;
   nodeDetector: Detector;
   decider: () => Detector;
+  includeEvents: boolean;
   range: TimeRange;
   sourceOptions: SourceOptions;
   flowFormat?: string;
@@ -124,6 +125,7 @@ export async function runScanJob(run: JobRun): Promise<number> {
       identity: run.identity,
       nodeDetector: run.nodeDetector,
       decider: run.decider,
+      includeEvents: run.includeEvents,
       timeRange: run.range,
       sourceOptions: run.sourceOptions,
       ...(run.flowFormat === undefined ? {} : { flowFormat: run.flowFormat }),
@@ -148,7 +150,7 @@ export async function runScanJob(run: JobRun): Promise<number> {
     );
     diagnostics.info(
       `this node (${result.node}): ${plural(totals.mine.units, 'input')}, ${plural(totals.mine.records, 'record')}, ${plural(totals.mine.alerts, 'alert')} committed, ` +
-        `${plural(totals.mine.partitions, 'decision partition')} in ${(result.durationMs / 1000).toFixed(2)}s` +
+        `${plural(totals.mine.partitions, 'decision partition')} in ${(result.durationMs / 1000).toFixed(2)}s (${(result.databaseMs / 1000).toFixed(2)}s of it waiting on PostgreSQL; ${plural(result.partsWritten, 'state row')} written)` +
         (result.lostUnits > 0 ? `; ${plural(result.lostUnits, 'input')} taken over by another node while this one read it` : ''),
     );
     const failOnReached = flags.failOn !== undefined && SIGMA_LEVELS.some((level) => totals.alertsByLevel[level] > 0 && levelAtLeast(level, flags.failOn as SigmaLevel));

@@ -208,7 +208,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     ...(maxGroups === undefined ? {} : { maxGroups }),
     ...cti.detectorOptions,
   };
-  const detector = new Detector(flags.job === undefined ? detectorOptions : { ...detectorOptions, node: true });
+  const detector = new Detector(flags.job === undefined ? detectorOptions : { ...detectorOptions, node: true, keepOrigins: true });
   for (const rule of detector.index.inapplicableRules()) {
     diagnostics.warn(`${rule.position.file}: rule ${rule.name ?? rule.id} has logsource ${JSON.stringify(rule.logsource)}, which no AWS input provides; it will never match`);
   }
@@ -276,6 +276,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
       }),
       nodeDetector: detector,
       decider: () => new Detector(detectorOptions),
+      includeEvents: flags.events,
       range,
       sourceOptions,
       ...(flags.flowFormat === undefined ? {} : { flowFormat: flags.flowFormat }),

@@ -22,11 +22,14 @@ import type { Detector } from '../engine/detector.ts';
 import type { DetectorPartial } from '../engine/partial.ts';
 import type { CorrelationSnapshot } from '../engine/correlation/snapshot.ts';
 import { prepareUnit } from '../formats/read-unit.ts';
+import { feedUnit } from '../engine/feed-unit.ts';
+import { MAX_EMBEDDED_EVENTS } from '../engine/alerts/build.ts';
+import type { LogRecord, Origin } from '../core/envelope.ts';
 import { expandInputs, unitAt } from '../sources/index.ts';
 import type { SourceOptions } from '../sources/index.ts';
 import { StoreError } from '../store/alert-store.ts';
 import type { PgAlertStore } from '../store/pg-alert-store.ts';
-import { JobTable, partitionOf, type JobIdentity, type JobTotals, type PartRow, type StoredPart } from '../store/cluster/job-table.ts';
+import { JobTable, partitionOf, type ClaimedUnit, type JobIdentity, type JobTotals, type PartRow, type StoredPart } from '../store/cluster/job-table.ts';
 import { NodeRegistry, newNodeId } from '../store/cluster/node-registry.ts';
 import { ScanRun } from './scan-run.ts';
 import type { TimeRange } from '../core/time-range.ts';
@@ -46,6 +49,8 @@ export interface JobScanRequest {
   nodeDetector: Detector;
   /** A fresh ordinary Detector, same rules and options, for each decision partition. */
   decider: () => Detector;
+  /** Alerts embed events: the decider fetches the records of correlation alerts by origin. */
+  includeEvents?: boolean;
   timeRange?: TimeRange;
   sourceOptions?: SourceOptions;
   flowFormat?: string;
@@ -72,6 +77,8 @@ export interface JobScanResult {
   lostUnits: number;
   /** Part rows this process wrote (the shared-state cost of its units). */
   partsWritten: number;
+  /** Time this process spent waiting on PostgreSQL (claims, commits, reads), ms. */
+  databaseMs: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -84,7 +91,8 @@ export async function scanJob(request: JobScanRequest): Promise<JobScanResult> {
   const table = new JobTable(request.store, request.job, node);
   const registry = new NodeRegistry(request.store, node);
   const note = request.onNote ?? (() => undefined);
-  const retrying = retrier(request.retryMs ?? DEFAULT_CLUSTER_RETRY_MS, note);
+  const timing = { ms: 0 };
+  const retrying = retrier(request.retryMs ?? DEFAULT_CLUSTER_RETRY_MS, note, timing);
   const beat = { inFlight: 0, unitsDone: 0, records: 0, alerts: 0, newestEvent: undefined as number | undefined };
   let lostUnits = 0;
   let partsWritten = 0;
@@ -123,9 +131,32 @@ export async function scanJob(request: JobScanRequest): Promise<JobScanResult> {
     const chained = request.nodeDetector.correlationsChained;
     const runner = new UnitRunner(request);
     let waitingForOthers = false;
+    // A unit's commit runs while the next unit is read and matched (one commit in flight).
+    let committing: Promise<void> | undefined;
+    const commit = async (claimed: ClaimedUnit, outcome: UnitOutcome): Promise<void> => {
+      const committed = await retrying(() => table.commitUnit(claimed.ordinal, outcome.result));
+      beat.inFlight -= 1;
+      if (committed === 'lost') {
+        lostUnits += 1;
+        note(`job ${request.job}: ${claimed.uri} was taken over by another node while this one worked on it; its result here is dropped`);
+        return;
+      }
+      partsWritten += outcome.result.parts.length;
+      beat.unitsDone += 1;
+      beat.records += outcome.result.records;
+      beat.alerts += outcome.result.alerts.length;
+      if (outcome.newest !== undefined && (beat.newestEvent === undefined || outcome.newest > beat.newestEvent)) beat.newestEvent = outcome.newest;
+      for (const alert of outcome.result.alerts) await request.onAlert(alert);
+      request.onProgress?.({ units: beat.unitsDone, records: beat.records, alerts: beat.alerts });
+    };
     for (;;) {
       const claimed = await retrying(() => table.claimUnit(leaseMs));
       if (claimed === undefined) {
+        if (committing !== undefined) {
+          await committing;
+          committing = undefined;
+          continue;
+        }
         const open = await retrying(() => table.openUnits());
         if (open.open === 0) break;
         if (!waitingForOthers) note(`job ${request.job}: ${open.open} units are held by other nodes; waiting for them (or for their leases to run out)`);
@@ -135,23 +166,12 @@ export async function scanJob(request: JobScanRequest): Promise<JobScanResult> {
       }
       waitingForOthers = false;
       if (claimed.attempts > 1) note(`job ${request.job}: taking over ${claimed.uri} (attempt ${claimed.attempts})`);
-      beat.inFlight = 1;
+      beat.inFlight += 1;
       const outcome = await runner.unit(claimed, partitions, chained);
-      const committed = await retrying(() => table.commitUnit(claimed.ordinal, outcome.result));
-      beat.inFlight = 0;
-      if (committed === 'lost') {
-        lostUnits += 1;
-        note(`job ${request.job}: ${claimed.uri} was taken over by another node while this one worked on it; its result here is dropped`);
-        continue;
-      }
-      partsWritten += outcome.result.parts.length;
-      beat.unitsDone += 1;
-      beat.records += outcome.result.records;
-      beat.alerts += outcome.result.alerts.length;
-      if (outcome.newest !== undefined && (beat.newestEvent === undefined || outcome.newest > beat.newestEvent)) beat.newestEvent = outcome.newest;
-      for (const alert of outcome.result.alerts) await request.onAlert(alert);
-      request.onProgress?.({ units: beat.unitsDone, records: beat.records, alerts: beat.alerts });
+      if (committing !== undefined) await committing;
+      committing = commit(claimed, outcome);
     }
+    if (committing !== undefined) await committing;
 
     // Decisions, partition by partition.
     for (;;) {
@@ -164,7 +184,7 @@ export async function scanJob(request: JobScanRequest): Promise<JobScanResult> {
       }
       beat.inFlight = 1;
       const parts = await retrying(() => table.partsOf(partition));
-      const alerts = decide(request.decider(), parts);
+      const alerts = await decide(request.decider(), parts, request.includeEvents === true ? (origins) => fetchByOrigin(request, origins) : undefined);
       const committed = await retrying(() => table.commitPartition(partition, alerts));
       beat.inFlight = 0;
       if (committed === 'lost') continue;
@@ -173,7 +193,7 @@ export async function scanJob(request: JobScanRequest): Promise<JobScanResult> {
     }
     const totals = await retrying(() => table.totals());
     await registry.stopped(beat).catch(() => undefined);
-    return { node, totals, durationMs: Date.now() - started, lostUnits, partsWritten };
+    return { node, totals, durationMs: Date.now() - started, lostUnits, partsWritten, databaseMs: timing.ms };
   } finally {
     clearInterval(heartbeat);
   }
@@ -241,7 +261,7 @@ class UnitRunner {
         outsideTimeRange: after.outsideTimeRange - before.outsideTimeRange + outsideTapped,
         errors: Math.max(this.errors, after.inputsWithErrors > before.inputsWithErrors ? 1 : 0),
         alerts: this.alerts,
-        parts: partRows(partial, partitions, chained),
+        parts: partRows(partial, partitions, chained, claimed.uri),
         suppressed,
       },
       newest,
@@ -255,7 +275,7 @@ interface UnitOutcome {
 }
 
 /** A unit's partial state as rows keyed for the merge: one per correlation group, finding, bucket; one for the baselines. */
-export function partRows(partial: DetectorPartial, partitions: number, chained: boolean): PartRow[] {
+export function partRows(partial: DetectorPartial, partitions: number, chained: boolean, unitUri: string): PartRow[] {
   const rows: PartRow[] = [];
   const snapshot = partial.correlation;
   if (snapshot !== undefined) {
@@ -269,10 +289,11 @@ export function partRows(partial: DetectorPartial, partitions: number, chained: 
           used.set(entry.context, at);
           contexts.push(snapshot.contexts[entry.context] as CorrelationSnapshot['contexts'][number]);
         }
-        return { ...entry, context: at };
+        return packEntry({ ...entry, context: at }, unitUri);
       });
       const key = `${group.correlation}\u0001${group.key}`;
-      rows.push({ kind: 'group', key, partition: chained ? 0 : partitionOf(key, partitions), payload: { version: 1, maxTime: snapshot.maxTime, contexts, groups: [{ ...group, entries }] } });
+      const payload: PackedGroup = { maxTime: snapshot.maxTime, contexts, correlation: group.correlation, groupBy: group.groupBy, key: group.key, values: group.values, decidedThrough: group.decidedThrough, entries };
+      rows.push({ kind: 'group', key, partition: chained ? 0 : partitionOf(key, partitions), payload });
     }
   }
   if (partial.baseline !== undefined && Object.keys(partial.baseline.correlations).length > 0) rows.push({ kind: 'baseline', key: '', partition: -1, payload: partial.baseline });
@@ -288,13 +309,68 @@ export function partRows(partial: DetectorPartial, partitions: number, chained: 
   return rows;
 }
 
-/** Merges a partition's parts (in input order) into `decider` and decides: the alerts one process would raise at the end. */
-export function decide(decider: Detector, parts: readonly StoredPart[]): Alert[] {
+/**
+ * One group's entries of one unit as a part: an entry is a short array, [time, key, input,
+ * context, value?, eventIds?, count?, origin?], the tail left out when it says nothing (an
+ * event's ids are its key, its count 1; its origin the record's index in this unit): most
+ * correlated records are one such entry, so their size is what the shared state grows by. The
+ * record itself never travels: the decider fetches the few an alert embeds (fillEvents).
+ */
+type PackedEntry = [number, string, number, number, (string | number | null)?, (string | string[] | null)?, number?, (number | [string, number] | null)?];
+
+interface PackedGroup {
+  maxTime: number | null;
+  contexts: CorrelationSnapshot['contexts'];
+  correlation: string;
+  groupBy: string[];
+  key: string;
+  values: Record<string, string | null>;
+  decidedThrough: number | null;
+  entries: PackedEntry[];
+}
+
+type SnapshotEntry = CorrelationSnapshot['groups'][number]['entries'][number];
+
+function packEntry(entry: SnapshotEntry, unitUri: string): PackedEntry {
+  const origin = entry.origin === undefined ? null : entry.origin.uri === unitUri ? entry.origin.index : ([entry.origin.uri, entry.origin.index] as [string, number]);
+  const packed: PackedEntry = [entry.time, entry.key, entry.input, entry.context, entry.value ?? null, entry.eventIds === entry.key ? null : entry.eventIds, entry.count, origin];
+  let length = packed.length;
+  while (length > 4) {
+    const last = packed[length - 1];
+    if (last === undefined || last === null || (length === 7 && last === 1)) length -= 1;
+    else break;
+  }
+  packed.length = length;
+  return packed;
+}
+
+function unpackGroup(group: PackedGroup, unitUri: string, origins: Map<string, Origin>): CorrelationSnapshot {
+  const entries = group.entries.map((packed): SnapshotEntry => {
+    const [time, key, input, context, value, eventIds, count, origin] = packed;
+    const entry: SnapshotEntry = { time, key, input, context, eventIds: eventIds ?? key, count: count ?? 1 };
+    if (value !== undefined && value !== null) entry.value = value;
+    if (origin !== undefined && origin !== null) {
+      entry.origin = typeof origin === 'number' ? { uri: unitUri, index: origin } : { uri: origin[0], index: origin[1] };
+      // The first unit (input order) that holds an event is the one whose record a one-process scan keeps.
+      if (!origins.has(key)) origins.set(key, entry.origin);
+    }
+    return entry;
+  });
+  return { version: 1, maxTime: group.maxTime, contexts: group.contexts, groups: [{ correlation: group.correlation, groupBy: group.groupBy, key: group.key, values: group.values, decidedThrough: group.decidedThrough, entries }] };
+}
+
+/**
+ * Merges a partition's parts (in input order) into `decider` and decides: the alerts one
+ * process would raise at the end. Correlation alerts that embed events get their records
+ * fetched by origin (the entries travelled without them).
+ */
+export async function decide(decider: Detector, parts: readonly StoredPart[], fetchRecords?: (origins: readonly Origin[]) => Promise<Map<string, LogRecord>>): Promise<Alert[]> {
+  const origins = new Map<string, Origin>();
   for (const part of parts) {
     const partial: DetectorPartial = { findings: [], flowCti: [], cloudTrailCti: [] };
     switch (part.kind) {
       case 'group':
-        partial.correlation = part.payload as NonNullable<DetectorPartial['correlation']>;
+        partial.correlation = unpackGroup(part.payload as PackedGroup, part.uri, origins);
         break;
       case 'baseline':
         partial.baseline = part.payload as NonNullable<DetectorPartial['baseline']>;
@@ -315,17 +391,82 @@ export function decide(decider: Detector, parts: readonly StoredPart[]): Alert[]
   }
   const out: Alert[] = [];
   decider.flush(out);
+  if (fetchRecords !== undefined) await fillEvents(out, origins, fetchRecords);
+  return out;
+}
+
+/**
+ * The records a correlation alert embeds, fetched by origin: those of its first
+ * MAX_EMBEDDED_EVENTS event ids, which are the entries a one-process scan takes them from
+ * (engine/correlation/alert.ts, summarizeBurst; a chained burst's events are its inner bursts').
+ */
+async function fillEvents(alerts: Alert[], origins: ReadonlyMap<string, Origin>, fetchRecords: (origins: readonly Origin[]) => Promise<Map<string, LogRecord>>): Promise<void> {
+  const wanted: Origin[] = [];
+  const needs: { alert: Alert; origins: Origin[] }[] = [];
+  for (const alert of alerts) {
+    if (alert.correlation === undefined || alert.events !== undefined) continue;
+    const list = alert.event_ids.slice(0, MAX_EMBEDDED_EVENTS).flatMap((id) => {
+      const origin = origins.get(id);
+      return origin === undefined ? [] : [origin];
+    });
+    if (list.length === 0) continue;
+    needs.push({ alert, origins: list });
+    wanted.push(...list);
+  }
+  if (wanted.length === 0) return;
+  const records = await fetchRecords(wanted);
+  for (const need of needs) {
+    const events = need.origins.flatMap((origin) => {
+      const record = records.get(originKey(origin));
+      return record === undefined ? [] : [record];
+    });
+    if (events.length > 0) need.alert.events = events;
+  }
+}
+
+function originKey(origin: Origin): string {
+  return `${origin.index}\u0001${origin.uri}`;
+}
+
+/** Reads the units the origins are in again and takes the records at those indexes (the decoder's own records). */
+async function fetchByOrigin(request: JobScanRequest, origins: readonly Origin[]): Promise<Map<string, LogRecord>> {
+  const byUri = new Map<string, Set<number>>();
+  for (const origin of origins) {
+    const set = byUri.get(origin.uri) ?? new Set<number>();
+    set.add(origin.index);
+    byUri.set(origin.uri, set);
+  }
+  const out = new Map<string, LogRecord>();
+  for (const [uri, indexes] of byUri) {
+    const unit = unitAt(uri, { ...request.timeRange, ...request.sourceOptions });
+    if (unit === undefined) continue;
+    const decode = {
+      stats: { records: 0, skipped: 0, errors: 0 },
+      onError: () => undefined,
+      ...(request.flowFormat === undefined ? {} : { flowFormat: request.flowFormat }),
+      ...(request.maxDecompressed === undefined ? {} : { maxDecompressed: request.maxDecompressed }),
+    };
+    try {
+      await feedUnit(unit, { decode, bytes: (await prepareUnit(unit, request.maxDecompressed)) ?? {} }, (envelope) => {
+        if (envelope.origin.uri === uri && indexes.has(envelope.origin.index)) out.set(originKey(envelope.origin), envelope.record);
+      });
+    } catch (error) {
+      request.onError(located('TH_INPUT_READ', `cannot read the events of an alert again: ${(error as Error).message}; the alert is stored without them`, uri));
+    }
+  }
   return out;
 }
 
 /** Runs a database step again while the server is unreachable, up to `limitMs`; then TH_CLUSTER_UNAVAILABLE. */
-function retrier(limitMs: number, note: (message: string) => void): <T>(step: () => Promise<T>) => Promise<T> {
+function retrier(limitMs: number, note: (message: string) => void, timing: { ms: number }): <T>(step: () => Promise<T>) => Promise<T> {
   return async <T>(step: () => Promise<T>): Promise<T> => {
     let since: number | undefined;
     let delay = 200;
     for (;;) {
+      const begun = performance.now();
       try {
         const result = await step();
+        timing.ms += performance.now() - begun;
         if (since !== undefined) note(`PostgreSQL is reachable again after ${((Date.now() - since) / 1000).toFixed(1)}s; going on`);
         return result;
       } catch (error) {

@@ -41,6 +41,9 @@ const DDL = [
      job text NOT NULL REFERENCES cluster_jobs (job) ON DELETE CASCADE, kind text NOT NULL, key text NOT NULL,
      ordinal integer NOT NULL, partition integer NOT NULL, payload text NOT NULL,
      PRIMARY KEY (job, kind, key, ordinal))`,
+  // Stored as written, not compressed: pglz costs the server more CPU than the disk it saves
+  // on rows read once (bench/RESULTS.md, Cluster mode).
+  `ALTER TABLE cluster_parts ALTER COLUMN payload SET STORAGE EXTERNAL`,
   `CREATE INDEX IF NOT EXISTS cluster_parts_partition ON cluster_parts (job, partition, kind)`,
   `CREATE TABLE IF NOT EXISTS cluster_job_alerts (
      job text NOT NULL REFERENCES cluster_jobs (job) ON DELETE CASCADE, alert_id text NOT NULL, PRIMARY KEY (job, alert_id))`,

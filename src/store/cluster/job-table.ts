@@ -46,6 +46,8 @@ export interface StoredPart {
   kind: string;
   key: string;
   ordinal: number;
+  /** The uri of the unit that wrote it. */
+  uri: string;
   payload: unknown;
 }
 
@@ -263,11 +265,12 @@ export class JobTable {
 
   /** A partition's parts and every baseline part, in input order (the order the merge needs). */
   async partsOf(partition: number): Promise<StoredPart[]> {
-    const rows = await this.store.rows<{ kind: string; key: string; ordinal: number; payload: string }>(
-      'SELECT kind, key, ordinal, payload FROM cluster_parts WHERE job = $1 AND (partition = $2 OR partition = -1) ORDER BY ordinal, kind, key',
+    const rows = await this.store.rows<{ kind: string; key: string; ordinal: number; uri: string; payload: string }>(
+      `SELECT p.kind, p.key, p.ordinal, u.uri, p.payload FROM cluster_parts p JOIN cluster_units u ON u.job = p.job AND u.ordinal = p.ordinal
+       WHERE p.job = $1 AND (p.partition = $2 OR p.partition = -1) ORDER BY p.ordinal, p.kind, p.key`,
       [this.job, partition],
     );
-    return rows.map((row) => ({ kind: row.kind, key: JSON.parse(row.key) as string, ordinal: row.ordinal, payload: JSON.parse(row.payload) as unknown }));
+    return rows.map((row) => ({ kind: row.kind, key: JSON.parse(row.key) as string, ordinal: row.ordinal, uri: row.uri, payload: JSON.parse(row.payload) as unknown }));
   }
 
   /** Commits a partition's decided alerts with its mark, only while this node holds it. */
