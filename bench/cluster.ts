@@ -142,8 +142,9 @@ async function measure(label: string, processes: number, inputs: string[], extra
     if (job) {
       const stats = await rows<{ rows: string; bytes: string; entries: string; units: string; partitions: string }>(
         url,
-        `SELECT (SELECT count(*) FROM cluster_parts) AS rows, (SELECT COALESCE(sum(length(payload)), 0) FROM cluster_parts) AS bytes,
-                (SELECT COALESCE(sum(json_array_length(payload::json -> 'entries')), 0) FROM cluster_parts WHERE kind = 'group') AS entries,
+        // The parts themselves are deleted once decided; each unit keeps their counts.
+        `SELECT (SELECT COALESCE(sum(parts), 0) FROM cluster_units) AS rows, (SELECT COALESCE(sum(part_bytes), 0) FROM cluster_units) AS bytes,
+                (SELECT COALESCE(sum(entries), 0) FROM cluster_units) AS entries,
                 (SELECT count(*) FROM cluster_units) AS units, (SELECT count(*) FROM cluster_partitions) AS partitions`,
       );
       const row = stats[0];

@@ -104,8 +104,7 @@ export async function scanJob(request: JobScanRequest): Promise<JobScanResult> {
   }, Math.max(250, Math.floor(leaseMs / 4)));
   heartbeat.unref();
   try {
-    const partitions = request.partitions ?? DEFAULT_JOB_PARTITIONS;
-    await retrying(() => table.register(request.identity, partitions));
+    await retrying(() => table.register(request.identity, request.partitions ?? DEFAULT_JOB_PARTITIONS));
 
     // One lister; the others wait for its listing to commit.
     let listErrors = 0;
@@ -127,7 +126,9 @@ export async function scanJob(request: JobScanRequest): Promise<JobScanResult> {
       await sleep(300);
     }
 
-    // Units, until none is left to take.
+    // Units, until none is left to take (the partition count is the lister's: read it back).
+    await retrying(() => table.listed());
+    const partitions = table.partitions;
     const chained = request.nodeDetector.correlationsChained;
     const runner = new UnitRunner(request);
     let waitingForOthers = false;
@@ -233,7 +234,7 @@ class UnitRunner {
     if (claimed.attempts > MAX_UNIT_ATTEMPTS || unit === undefined) {
       const why = unit === undefined ? 'this input cannot be read again by uri' : `it failed ${claimed.attempts - 1} times (the process scanning it ended each time)`;
       request.onError(located('TH_INPUT_READ', `left out of the job: ${why}`, claimed.uri));
-      return { result: { records: 0, skipped: 0, outsideTimeRange: 0, errors: 1, alerts: [], parts: [], suppressed: new Map() }, newest: undefined };
+      return { result: { records: 0, skipped: 0, outsideTimeRange: 0, errors: 1, alerts: [], parts: [], entries: 0, suppressed: new Map() }, newest: undefined };
     }
     const before = { ...run.summary };
     this.alerts = [];
@@ -245,7 +246,11 @@ class UnitRunner {
     if (request.unitDelayMs !== undefined && request.unitDelayMs > 0) await sleep(request.unitDelayMs);
     const partial = detector.drainPartial();
     let newest: number | undefined;
-    for (const group of partial.correlation?.groups ?? []) for (const entry of group.entries) if (newest === undefined || entry.time > newest) newest = entry.time;
+    let entries = 0;
+    for (const group of partial.correlation?.groups ?? []) {
+      entries += group.entries.length;
+      for (const entry of group.entries) if (newest === undefined || entry.time > newest) newest = entry.time;
+    }
     const suppressedNow = new Map(detector.suppressedCounts());
     const suppressed = new Map<string, number>();
     for (const [filter, count] of suppressedNow) {
@@ -262,6 +267,7 @@ class UnitRunner {
         errors: Math.max(this.errors, after.inputsWithErrors > before.inputsWithErrors ? 1 : 0),
         alerts: this.alerts,
         parts: partRows(partial, partitions, chained, claimed.uri),
+        entries,
         suppressed,
       },
       newest,

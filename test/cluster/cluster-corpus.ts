@@ -30,7 +30,7 @@ function finding(id: string, count: number, updatedAt: string): Record<string, u
 
 /** Generates the corpus into `dir`: about 30 CloudTrail files, a flow log, 3 GuardDuty files, and 6 small files whose matches of one indicator add up across files. */
 export async function makeClusterCorpus(dir: string): Promise<ClusterCorpus> {
-  await generateCorpus(defaultOptions({ out: dir, seed: 11, records: 8000, minPerFile: 150, maxPerFile: 400, flowLines: 4000, indicators: 300 }));
+  await generateCorpus(defaultOptions({ out: dir, seed: 11, records: 3000, minPerFile: 100, maxPerFile: 250, flowLines: 2000, indicators: 300 }));
   const gd = join(dir, 'guardduty');
   mkdirSync(gd, { recursive: true });
   const a = 'aa11aa11aa11aa11aa11aa11aa11aa11';

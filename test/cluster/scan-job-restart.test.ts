@@ -51,7 +51,7 @@ if (reason !== undefined) {
     assert.ok(results.some((result) => /PostgreSQL is unreachable/.test(result.stderr) && /reachable again/.test(result.stderr)), results.map((result) => result.stderr).join('\n---\n'));
     assert.deepEqual(await storedAlerts(shared), expected);
     const units = await query<{ state: string }>(shared, "SELECT state FROM cluster_units WHERE job = 'restart'");
-    assert.equal(units.length, 39);
+    assert.equal(units.length, 34);
     assert.ok(units.every((unit) => unit.state === 'done'));
   });
 }

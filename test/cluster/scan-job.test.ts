@@ -67,7 +67,7 @@ if (reason !== undefined) {
     const results = await Promise.all(runs.map((run) => run.done));
     for (const result of results) {
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stderr, /trailhound job three: [\d,]+ records from 39 inputs/);
+      assert.match(result.stderr, /trailhound job three: [\d,]+ records from 34 inputs/);
       assert.match(result.stderr, /this node \(/);
     }
     assert.deepEqual(await storedAlerts(db.url), single);
@@ -75,8 +75,13 @@ if (reason !== undefined) {
     assert.equal(printed.length, single.length, 'every alert printed by exactly one process');
     assert.deepEqual([...printed].sort(), single.map((alert) => alert.id));
     const units = await query<{ state: string; attempts: number }>(db.url, "SELECT state, attempts FROM cluster_units WHERE job = 'three'");
-    assert.equal(units.length, 39);
+    assert.equal(units.length, 34);
     assert.ok(units.every((unit) => unit.state === 'done' && unit.attempts === 1));
+    // Decided state is not kept: the parts are gone, their counts stay with the units.
+    assert.deepEqual(await query(db.url, "SELECT count(*)::int AS n FROM cluster_parts WHERE job = 'three'"), [{ n: 0 }]);
+    const written = await query<{ parts: number; entries: number }>(db.url, "SELECT sum(parts)::int AS parts, sum(entries)::int AS entries FROM cluster_units WHERE job = 'three'");
+    assert.ok((written[0]?.parts ?? 0) > 0 && (written[0]?.entries ?? 0) > (written[0]?.parts ?? 0), JSON.stringify(written));
+    assert.deepEqual(await query(db.url, "SELECT partitions FROM cluster_jobs WHERE job = 'three'"), [{ partitions: 16 }]);
 
     const listed = await startCli(['alerts', '--store', db.url, '--job', 'three', '--format', 'jsonl']).done;
     assert.equal(listed.code, 0, listed.stderr);
@@ -86,7 +91,7 @@ if (reason !== undefined) {
     const lines = status.stdout.trim().split('\n').map((line) => JSON.parse(line) as { kind: string; state?: string; job?: string; done?: number; decided?: boolean });
     assert.equal(lines.filter((line) => line.kind === 'node').length, 3);
     assert.ok(lines.filter((line) => line.kind === 'node').every((line) => line.state === 'stopped'));
-    assert.deepEqual(lines.filter((line) => line.kind === 'job').map((line) => [line.job, line.done, line.decided]), [['three', 39, true]]);
+    assert.deepEqual(lines.filter((line) => line.kind === 'job').map((line) => [line.job, line.done, line.decided]), [['three', 34, true]]);
 
     // The same job again: everything is done, nothing new is stored or printed.
     const again = await startCli(['scan', ...corpus.args, '--store', db.url, '--job', 'three', '--format', 'jsonl']).done;

@@ -27,6 +27,7 @@ const DDL = [
      owner text, lease_until timestamptz, attempts integer NOT NULL DEFAULT 0,
      records bigint NOT NULL DEFAULT 0, skipped bigint NOT NULL DEFAULT 0, outside bigint NOT NULL DEFAULT 0,
      errors integer NOT NULL DEFAULT 0, alerts integer NOT NULL DEFAULT 0, parts integer NOT NULL DEFAULT 0,
+     part_bytes bigint NOT NULL DEFAULT 0, entries bigint NOT NULL DEFAULT 0,
      done_by text, done_at timestamptz, PRIMARY KEY (job, ordinal))`,
   `CREATE INDEX IF NOT EXISTS cluster_units_open ON cluster_units (job, ordinal) WHERE state <> 'done'`,
   `CREATE TABLE IF NOT EXISTS cluster_partitions (

@@ -30,6 +30,8 @@ export interface UnitResult {
   alerts: readonly Alert[];
   /** The unit's undecided state, by (kind, key): see partitionOf. */
   parts: readonly PartRow[];
+  /** Correlation entries in those parts (what the shared state grows by; kept as a count, parts are deleted once decided). */
+  entries: number;
   /** Matches each allowlist filter kept out in this unit. */
   suppressed: ReadonlyMap<string, number>;
 }
@@ -71,6 +73,11 @@ export interface JobTotals {
 
 export class JobConflict extends Error {}
 
+/** Decision partitions for a job of `units` units: at least `least`, one per 32 units, at most 4,096. */
+export function partitionCount(units: number, least: number): number {
+  return Math.min(4096, Math.max(least, Math.ceil(units / 32)));
+}
+
 /** A stable 32-bit hash (FNV-1a) of a key: its decision partition, the same on every node. */
 export function partitionOf(key: string, partitions: number): number {
   let hash = 0x811c9dc5;
@@ -103,7 +110,9 @@ export class JobTable {
   /**
    * Registers the job, or joins it: a job of that name with another identity is refused
    * (JobConflict), since its units and state would mean something else. Returns whether this
-   * call created it.
+   * call created it. `partitions` is the least number of decision partitions; the lister
+   * raises it with the number of units (partitionCount), so that a partition's share of the
+   * state stays about that of 32 units.
    */
   async register(identity: JobIdentity, partitions: number): Promise<boolean> {
     const text = JSON.stringify(identity);
@@ -114,9 +123,6 @@ export class JobTable {
       );
       const row = (await tx.query<{ identity: unknown; partitions: number }>('SELECT identity, partitions FROM cluster_jobs WHERE job = $1', [this.job]))[0];
       if (row === undefined) throw new Error(`job ${this.job} vanished while it was registered`);
-      if (created.length === 1) {
-        await tx.query('INSERT INTO cluster_partitions (job, partition) SELECT $1, p FROM generate_series(0, $2 - 1) AS p ON CONFLICT DO NOTHING', [this.job, partitions]);
-      }
       return { created: created.length === 1, identity: row.identity as JobIdentity, partitions: row.partitions };
     });
     const differs = differences(identity, registered.identity);
@@ -125,9 +131,10 @@ export class JobTable {
     return registered.created;
   }
 
-  /** True once some node listed the job's units. */
+  /** True once some node listed the job's units; then `partitions` is the job's number of decision partitions. */
   async listed(): Promise<boolean> {
-    const rows = await this.store.rows<{ listed: boolean }>('SELECT listed_at IS NOT NULL AS listed FROM cluster_jobs WHERE job = $1', [this.job]);
+    const rows = await this.store.rows<{ listed: boolean; partitions: number }>('SELECT listed_at IS NOT NULL AS listed, partitions FROM cluster_jobs WHERE job = $1', [this.job]);
+    if (rows[0]?.listed === true) this.partitions = rows[0].partitions;
     return rows[0]?.listed === true;
   }
 
@@ -158,7 +165,10 @@ export class JobTable {
         if (batch.length >= 1000) await flush();
       }
       await flush();
-      await tx.query('UPDATE cluster_jobs SET listed_at = now(), units = $2, list_errors = $3 WHERE job = $1', [this.job, ordinal, errors()]);
+      const partitions = (await tx.query<{ partitions: number }>('SELECT partitions FROM cluster_jobs WHERE job = $1', [this.job]))[0]?.partitions ?? 16;
+      const count = partitionCount(ordinal, partitions);
+      await tx.query('INSERT INTO cluster_partitions (job, partition) SELECT $1, p FROM generate_series(0, $2 - 1) AS p ON CONFLICT DO NOTHING', [this.job, count]);
+      await tx.query('UPDATE cluster_jobs SET listed_at = now(), units = $2, list_errors = $3, partitions = $4 WHERE job = $1', [this.job, ordinal, errors(), count]);
       return true;
     });
   }
@@ -189,17 +199,20 @@ export class JobTable {
    */
   async commitUnit(ordinal: number, result: UnitResult): Promise<'done' | 'lost'> {
     return this.store.transact(async (tx) => {
+      const payloads = result.parts.map((part) => JSON.stringify(part.payload));
+      const bytes = payloads.reduce((sum, text) => sum + text.length, 0);
       const marked = await tx.query(
-        `UPDATE cluster_units SET state = 'done', done_by = $3, done_at = now(), lease_until = NULL, records = $4, skipped = $5, outside = $6, errors = $7, alerts = $8, parts = $9
+        `UPDATE cluster_units SET state = 'done', done_by = $3, done_at = now(), lease_until = NULL, records = $4, skipped = $5, outside = $6, errors = $7, alerts = $8, parts = $9,
+           part_bytes = $10, entries = $11
          WHERE job = $1 AND ordinal = $2 AND state = 'claimed' AND owner = $3 RETURNING ordinal`,
-        [this.job, ordinal, this.node, result.records, result.skipped, result.outsideTimeRange, result.errors, result.alerts.length, result.parts.length],
+        [this.job, ordinal, this.node, result.records, result.skipped, result.outsideTimeRange, result.errors, result.alerts.length, result.parts.length, bytes, result.entries],
       );
       if (marked.length === 0) {
         const now = (await tx.query<{ state: string; done_by: string | null }>('SELECT state, done_by FROM cluster_units WHERE job = $1 AND ordinal = $2', [this.job, ordinal]))[0];
         return now?.state === 'done' && now.done_by === this.node ? 'done' : 'lost';
       }
       await this.writeAlerts(tx, result.alerts);
-      await this.writeParts(tx, ordinal, result.parts);
+      await this.writeParts(tx, ordinal, result.parts, payloads);
       await this.writeSuppressed(tx, result.suppressed);
       return 'done';
     });
@@ -211,12 +224,12 @@ export class JobTable {
     await tx.query('INSERT INTO cluster_job_alerts (job, alert_id) SELECT $1, id FROM unnest($2::text[]) AS id ON CONFLICT DO NOTHING', [this.job, [...new Set(alerts.map((alert) => alert.id))]]);
   }
 
-  private async writeParts(tx: PgTransaction, ordinal: number, parts: readonly PartRow[]): Promise<void> {
+  private async writeParts(tx: PgTransaction, ordinal: number, parts: readonly PartRow[], payloads: readonly string[]): Promise<void> {
     for (let i = 0; i < parts.length; i += 2000) {
       const slice = parts.slice(i, i + 2000);
       await tx.query(
         'INSERT INTO cluster_parts (job, kind, key, ordinal, partition, payload) SELECT $1, k, key, $2, p, v FROM unnest($3::text[], $4::text[], $5::int[], $6::text[]) AS t(k, key, p, v) ON CONFLICT DO NOTHING',
-        [this.job, ordinal, slice.map((part) => part.kind), slice.map((part) => JSON.stringify(part.key)), slice.map((part) => part.partition), slice.map((part) => JSON.stringify(part.payload))],
+        [this.job, ordinal, slice.map((part) => part.kind), slice.map((part) => JSON.stringify(part.key)), slice.map((part) => part.partition), payloads.slice(i, i + 2000)],
       );
     }
   }
@@ -285,8 +298,14 @@ export class JobTable {
         return now?.state === 'done' && now.done_by === this.node ? 'done' : 'lost';
       }
       await this.writeAlerts(tx, alerts);
+      // A decided partition's parts are not read again: the space goes back (the baselines,
+      // read by every partition, with the last one).
+      await tx.query('DELETE FROM cluster_parts WHERE job = $1 AND partition = $2', [this.job, partition]);
       const left = await tx.query<{ open: string }>("SELECT count(*) AS open FROM cluster_partitions WHERE job = $1 AND state <> 'done'", [this.job]);
-      if (Number(left[0]?.open ?? 1) === 0) await tx.query('UPDATE cluster_jobs SET decided_at = now() WHERE job = $1 AND decided_at IS NULL', [this.job]);
+      if (Number(left[0]?.open ?? 1) === 0) {
+        await tx.query('DELETE FROM cluster_parts WHERE job = $1', [this.job]);
+        await tx.query('UPDATE cluster_jobs SET decided_at = now() WHERE job = $1 AND decided_at IS NULL', [this.job]);
+      }
       return 'done';
     });
   }
