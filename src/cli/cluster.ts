@@ -29,6 +29,13 @@ function ago(seconds: number): string {
   return `${(seconds / 3600).toFixed(1)}h ago`;
 }
 
+/** Rows as aligned columns (two spaces apart). */
+function columns(rows: readonly (readonly (string | number)[])[]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, String(cell).length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? String(cell) : String(cell).padEnd(widths[i] ?? 0))).join('  '));
+}
+
 export function clusterCommand(setExitCode: (code: number) => void): Command {
   const command = new Command('cluster').description('The nodes and scan jobs of a cluster sharing a PostgreSQL store (docs/cluster.md)').exitOverride();
   command
@@ -78,16 +85,17 @@ async function status(flags: StatusFlags): Promise<number> {
       return EXIT.OK;
     }
     const out: string[] = [`cluster ${displayStoreSpec(flags.store)}: ${nodes.length} node(s), ${jobs.length} scan job(s)`];
-    out.push('', 'NODE\tROLE\tSTATE\tLAST HEARTBEAT\tIN FLIGHT\tUNITS DONE\tRECORDS\tALERTS\tLAG');
+    const nodeRows: (string | number)[][] = [['NODE', 'ROLE', 'STATE', 'LAST HEARTBEAT', 'IN FLIGHT', 'UNITS DONE', 'RECORDS', 'ALERTS', 'LAG']];
     for (const node of nodes) {
       const lag = node.newest_event === null || node.role !== 'watch' ? '-' : `${Math.round(Math.max(0, now - node.newest_event.getTime()) / 1000)}s`;
-      out.push([terminalText(node.node), node.role + (node.job === null ? '' : ` ${terminalText(node.job)}`), nodeState(node), ago(node.age), node.in_flight, node.units_done, node.records, node.alerts, lag].join('\t'));
+      nodeRows.push([terminalText(node.node), node.role + (node.job === null ? '' : ` ${terminalText(node.job)}`), nodeState(node), ago(node.age), node.in_flight, node.units_done, node.records, node.alerts, lag]);
     }
-    out.push('', 'JOB\tUNITS\tPENDING\tIN FLIGHT\tDONE\tDECISION\tRECORDS\tALERTS');
+    const jobRows: (string | number)[][] = [['JOB', 'UNITS', 'PENDING', 'IN FLIGHT', 'DONE', 'DECISION', 'RECORDS', 'ALERTS']];
     for (const job of jobs) {
       const decision = job.listed_at === null ? 'listing' : job.decided_at !== null ? 'decided' : `${job.partitions_left} partition(s) left`;
-      out.push([terminalText(job.job), job.units, job.pending, job.claimed, job.done, decision, job.records, job.alerts].join('\t'));
+      jobRows.push([terminalText(job.job), job.units, job.pending, job.claimed, job.done, decision, job.records, job.alerts]);
     }
+    out.push('', ...columns(nodeRows), '', ...columns(jobRows));
     process.stdout.write(`${out.join('\n')}\n`);
     return EXIT.OK;
   } catch (error) {

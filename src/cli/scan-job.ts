@@ -117,6 +117,7 @@ export async function runScanJob(run: JobRun): Promise<number> {
     }
   }
   const delay = Number(process.env['TRAILHOUND_TEST_UNIT_DELAY_MS'] ?? '');
+  let lastProgress = 0;
   try {
     const result = await scanJob({
       store,
@@ -137,6 +138,13 @@ export async function runScanJob(run: JobRun): Promise<number> {
       onAlert: (alert) => run.deliver(alert),
       onError: (error) => diagnostics.error(error),
       onNote: (message) => diagnostics.info(message),
+      onProgress: (progress) => {
+        if (process.stderr.isTTY !== true || flags.quiet) return;
+        const now = Date.now();
+        if (now - lastProgress < 200) return;
+        lastProgress = now;
+        diagnostics.progress(`job ${flags.job}: this node ${plural(progress.units, 'input')}, ${plural(progress.records, 'record')}, ${plural(progress.alerts, 'alert')}`);
+      },
     });
     const failed = await run.closeOutputs();
     const totals = result.totals;
