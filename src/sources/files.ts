@@ -80,19 +80,7 @@ function lazyFileUnit(path: string): InputUnit {
 }
 
 function fileUnit(path: string, stats: Stats): InputUnit {
-  return {
-    uri: path,
-    size: stats.size,
-    open: async () => (await openRegular(path)).createReadStream(),
-    readAll: async () => {
-      const handle = await openRegular(path);
-      try {
-        return await handle.readFile();
-      } finally {
-        await handle.close();
-      }
-    },
-  };
+  return { ...lazyFileUnit(path), size: stats.size };
 }
 
 const DOCUMENTATION_FILE = /(\.(md|markdown|rst)$)|^(README|LICENSE|LICENCE|NOTICE|CHANGELOG)(\.|$)/i;

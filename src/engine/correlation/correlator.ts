@@ -316,14 +316,8 @@ export class Correlator {
    */
   restore(snapshot: CorrelationSnapshot): RestoreOutcome {
     const outcome: RestoreOutcome = { groups: 0, entries: 0, droppedGroups: 0 };
-    if (snapshot.version !== 1) {
-      outcome.droppedGroups = snapshot.groups.length;
-      return outcome;
-    }
-    const byId = new Map(this.runtimes.map((runtime) => [runtime.rule.id, runtime]));
-    for (const saved of snapshot.groups) {
-      const runtime = byId.get(saved.correlation);
-      if (runtime === undefined || runtime.groups.has(saved.key) || saved.groupBy.join('\u0000') !== runtime.groupNames.join('\u0000')) {
+    for (const [runtime, saved] of this.loadedGroups(snapshot, outcome)) {
+      if (runtime.groups.has(saved.key)) {
         outcome.droppedGroups += 1;
         continue;
       }
@@ -371,17 +365,7 @@ export class Correlator {
    */
   absorb(snapshot: CorrelationSnapshot): RestoreOutcome {
     const outcome: RestoreOutcome = { groups: 0, entries: 0, droppedGroups: 0 };
-    if (snapshot.version !== 1) {
-      outcome.droppedGroups = snapshot.groups.length;
-      return outcome;
-    }
-    const byId = new Map(this.runtimes.map((runtime) => [runtime.rule.id, runtime]));
-    for (const saved of snapshot.groups) {
-      const runtime = byId.get(saved.correlation);
-      if (runtime === undefined || saved.groupBy.join('\u0000') !== runtime.groupNames.join('\u0000')) {
-        outcome.droppedGroups += 1;
-        continue;
-      }
+    for (const [runtime, saved] of this.loadedGroups(snapshot, outcome)) {
       let group = runtime.groups.get(saved.key);
       if (group === undefined) {
         group = new CorrelationGroup(runtime, saved.key, { ...saved.values });
@@ -402,6 +386,22 @@ export class Correlator {
     if (this.lru.size > this.counters.peakGroups) this.counters.peakGroups = this.lru.size;
     if (snapshot.maxTime !== null && snapshot.maxTime > this.maxTime) this.maxTime = snapshot.maxTime;
     return outcome;
+  }
+
+  /** The snapshot's groups whose correlation is loaded with the same group-by; the others (or all, of an unknown version) counted as dropped. */
+  private loadedGroups(snapshot: CorrelationSnapshot, outcome: RestoreOutcome): [Runtime, SnapshotGroup][] {
+    if (snapshot.version !== 1) {
+      outcome.droppedGroups += snapshot.groups.length;
+      return [];
+    }
+    const byId = new Map(this.runtimes.map((runtime) => [runtime.rule.id, runtime]));
+    const out: [Runtime, SnapshotGroup][] = [];
+    for (const saved of snapshot.groups) {
+      const runtime = byId.get(saved.correlation);
+      if (runtime === undefined || saved.groupBy.join('\u0000') !== runtime.groupNames.join('\u0000')) outcome.droppedGroups += 1;
+      else out.push([runtime, saved]);
+    }
+    return out;
   }
 
   /** Whether some correlation reads another's bursts (chaining): its groups cannot be decided apart. */
