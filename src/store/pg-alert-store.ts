@@ -210,6 +210,22 @@ interface ExistingRow {
 const ROW_COLUMNS = `a.id, b.body, a.status, a.reason, a.assignee, a.tags, a.version, a.first_seen, a.last_seen, a.hits,
   (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', n.id, 'at', n.at, 'author', n.author, 'text', n.text) ORDER BY n.id), '[]'::jsonb) FROM alert_notes n WHERE n.alert_id = a.id) AS notes`;
 const ROWS_FROM = 'alerts a JOIN alert_bodies b ON b.id = a.id';
+/** Clients that already have an 'error' listener (the pool reuses them). */
+const QUIETED = new WeakSet<PoolClient>();
+
+/**
+ * A checked-out client with an 'error' listener: a connection that breaks while in use (the
+ * server restarting) makes its query fail, which the caller handles; without a listener the
+ * client's 'error' event would end the process. The pool listens only to idle clients.
+ */
+function quiet(client: PoolClient): PoolClient {
+  if (!QUIETED.has(client)) {
+    client.on('error', () => undefined);
+    QUIETED.add(client);
+  }
+  return client;
+}
+
 /** Counts of an empty page. */
 function emptyCounts(): AlertPage['counts'] {
   return { status: Object.fromEntries(TRIAGE_STATUSES.map((status) => [status, 0])) as AlertPage['counts']['status'], level: Object.fromEntries(SIGMA_LEVELS.map((level) => [level, 0])) as AlertPage['counts']['level'] };
@@ -266,7 +282,7 @@ export class PgAlertStore implements AlertStore {
       });
       // An idle connection that breaks (the server restarts) is dropped from the pool; the next query opens another.
       pool.on('error', () => undefined);
-      const client = await pool.connect();
+      const client = quiet(await pool.connect());
       let migration: MigrationResult;
       try {
         migration = await migratePg(client);
@@ -310,7 +326,7 @@ export class PgAlertStore implements AlertStore {
     for (let attempt = 1; ; attempt++) {
       let client: PoolClient;
       try {
-        client = await this.pool.connect();
+        client = quiet(await this.pool.connect());
       } catch (error) {
         throw this.failure(error);
       }
