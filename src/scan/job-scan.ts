@@ -171,6 +171,8 @@ export async function scanJob(request: JobScanRequest): Promise<JobScanResult> {
       const outcome = await runner.unit(claimed, partitions, chained);
       if (committing !== undefined) await committing;
       committing = commit(claimed, outcome);
+      // Awaited before the next commit or the end; a failure meanwhile must not go unhandled.
+      committing.catch(() => undefined);
     }
     if (committing !== undefined) await committing;
 
