@@ -20,6 +20,7 @@ import { PgAlertStore } from '../store/pg-alert-store.ts';
 import type { Diagnostics } from './diagnostics.ts';
 import { EXIT, combineExitCodes } from './exit-codes.ts';
 import { parseDuration } from './intel-feeds.ts';
+import { writeBaselineFile } from '../store/baseline-file.ts';
 
 export interface JobFlags {
   job?: string;
@@ -42,7 +43,6 @@ export function checkJobFlags(paths: readonly string[], flags: JobFlags, diagnos
   if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(job)) return fail(`--job ${JSON.stringify(job)}: a job name is 1 to 128 letters, digits and . _ : - (starting with a letter or digit)`);
   if (flags.store === undefined || !isPostgresSpec(flags.store)) return fail('--job needs --store postgres://...: the job\'s units and state are shared through PostgreSQL');
   if (paths.includes('-')) return fail('stdin (-) cannot be a job input: other processes cannot read it', '-');
-  if (flags.saveBaseline !== undefined) return fail('--save-baseline is not supported with --job yet: run a one-process scan to build a baseline file', '--save-baseline');
   if (flags.correlationLateness !== undefined) return fail('--correlation-lateness has no meaning in a job: its windows are decided once every unit is done, as a one-process scan does by default', '--correlation-lateness');
   const leaseMs = flags.jobLease === undefined ? DEFAULT_LEASE_MS : parseDuration(flags.jobLease);
   if (leaseMs === undefined || !Number.isFinite(leaseMs) || leaseMs < 1000) {
@@ -127,6 +127,7 @@ export async function runScanJob(run: JobRun): Promise<number> {
       nodeDetector: run.nodeDetector,
       decider: run.decider,
       includeEvents: run.includeEvents,
+      wantBaseline: flags.saveBaseline !== undefined,
       timeRange: run.range,
       sourceOptions: run.sourceOptions,
       ...(run.flowFormat === undefined ? {} : { flowFormat: run.flowFormat }),
@@ -148,6 +149,13 @@ export async function runScanJob(run: JobRun): Promise<number> {
     });
     const failed = await run.closeOutputs();
     const totals = result.totals;
+    if (flags.saveBaseline !== undefined) {
+      if (result.baseline === undefined) diagnostics.warn('--save-baseline: no loaded correlation has a baseline; nothing written');
+      else {
+        await writeBaselineFile(flags.saveBaseline, result.baseline);
+        diagnostics.info(`baseline: ${Object.values(result.baseline.correlations).reduce((sum, groups) => sum + Object.keys(groups).length, 0)} groups written to ${flags.saveBaseline} (what the whole job learned)`);
+      }
+    }
     const levels = SIGMA_LEVELS.filter((level) => totals.alertsByLevel[level] > 0)
       .reverse()
       .map((level) => `${level} ${totals.alertsByLevel[level]}`)

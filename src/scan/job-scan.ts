@@ -21,6 +21,7 @@ import type { LocatedError } from '../core/errors.ts';
 import type { Detector } from '../engine/detector.ts';
 import type { DetectorPartial } from '../engine/partial.ts';
 import type { CorrelationSnapshot } from '../engine/correlation/snapshot.ts';
+import type { BaselineFileData } from '../engine/correlation/baseline.ts';
 import { prepareUnit } from '../formats/read-unit.ts';
 import { feedUnit } from '../engine/feed-unit.ts';
 import { MAX_EMBEDDED_EVENTS } from '../engine/alerts/build.ts';
@@ -51,6 +52,8 @@ export interface JobScanRequest {
   decider: () => Detector;
   /** Alerts embed events: the decider fetches the records of correlation alerts by origin. */
   includeEvents?: boolean;
+  /** Return what the job's baselines learned (`--save-baseline`). */
+  wantBaseline?: boolean;
   timeRange?: TimeRange;
   sourceOptions?: SourceOptions;
   flowFormat?: string;
@@ -79,6 +82,8 @@ export interface JobScanResult {
   partsWritten: number;
   /** Time this process spent waiting on PostgreSQL (claims, commits, reads), ms. */
   databaseMs: number;
+  /** What the job's baselines learned, when asked for and some correlation has a baseline. */
+  baseline?: BaselineFileData;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -187,16 +192,19 @@ export async function scanJob(request: JobScanRequest): Promise<JobScanResult> {
       }
       beat.inFlight = 1;
       const parts = await retrying(() => table.partsOf(partition));
-      const alerts = await decide(request.decider(), parts, request.includeEvents === true ? (origins) => fetchByOrigin(request, origins) : undefined);
-      const committed = await retrying(() => table.commitPartition(partition, alerts));
+      const decider = request.decider();
+      const alerts = await decide(decider, parts, request.includeEvents === true ? (origins) => fetchByOrigin(request, origins) : undefined);
+      const learned = decider.baselineFile(new Date());
+      const committed = await retrying(() => table.commitPartition(partition, alerts, learned));
       beat.inFlight = 0;
       if (committed === 'lost') continue;
       beat.alerts += alerts.length;
       for (const alert of alerts) await request.onAlert(alert);
     }
     const totals = await retrying(() => table.totals());
+    const baseline = request.wantBaseline === true ? ((await retrying(() => table.baseline())) as BaselineFileData | undefined) : undefined;
     await registry.stopped(beat).catch(() => undefined);
-    return { node, totals, durationMs: Date.now() - started, lostUnits, partsWritten, databaseMs: timing.ms };
+    return { node, totals, durationMs: Date.now() - started, lostUnits, partsWritten, databaseMs: timing.ms, ...(baseline === undefined ? {} : { baseline }) };
   } finally {
     clearInterval(heartbeat);
   }

@@ -8,7 +8,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, skipMessage, unreachable, type TestDatabase } from '../store/pg-test-db.ts';
@@ -36,7 +36,7 @@ if (reason !== undefined) {
     work = mkdtempSync(join(tmpdir(), 'th-cluster-'));
     corpus = await makeClusterCorpus(join(work, 'corpus'));
     const db = await database();
-    const one = await startCli(['scan', ...corpus.args, '--store', db.url, '--format', 'jsonl']).done;
+    const one = await startCli(['scan', ...corpus.args, '--store', db.url, '--format', 'jsonl', '--save-baseline', join(work, 'single-baseline.json')]).done;
     assert.equal(one.code, 0, one.stderr);
     single = await storedAlerts(db.url);
   });
@@ -63,7 +63,8 @@ if (reason !== undefined) {
 
   test('three processes on one job store the alerts of one process, each printed once', async () => {
     const db = await database();
-    const runs = [1, 2, 3].map(() => startCli(['scan', ...corpus.args, '--store', db.url, '--job', 'three', '--format', 'jsonl']));
+    // One of them also saves what the job's baselines learned (not part of the job's identity).
+    const runs = [1, 2, 3].map((n) => startCli(['scan', ...corpus.args, '--store', db.url, '--job', 'three', '--format', 'jsonl', ...(n === 2 ? ['--save-baseline', join(work, 'job-baseline.json')] : [])]));
     const results = await Promise.all(runs.map((run) => run.done));
     for (const result of results) {
       assert.equal(result.code, 0, result.stderr);
@@ -71,6 +72,14 @@ if (reason !== undefined) {
       assert.match(result.stderr, /this node \(/);
     }
     assert.deepEqual(await storedAlerts(db.url), single);
+    // The job's baseline file is the one-process scan's (but for when it was built).
+    const learned = (file: string): unknown => {
+      const { built: _built, ...rest } = JSON.parse(readFileSync(join(work, file), 'utf8')) as { built: string };
+      return rest;
+    };
+    const baseline = learned('job-baseline.json') as { correlations: Record<string, Record<string, unknown>> };
+    assert.ok(Object.values(baseline.correlations).some((groups) => Object.keys(groups).length > 0), 'the baselines learned something');
+    assert.deepEqual(baseline, learned('single-baseline.json'));
     const printed = results.flatMap((result) => printedIds(result.stdout));
     assert.equal(printed.length, single.length, 'every alert printed by exactly one process');
     assert.deepEqual([...printed].sort(), single.map((alert) => alert.id));

@@ -20,7 +20,7 @@ const DDL = [
   `CREATE TABLE IF NOT EXISTS cluster_jobs (
      job text PRIMARY KEY, identity jsonb NOT NULL, created_at timestamptz NOT NULL, created_by text NOT NULL,
      listed_at timestamptz, units integer NOT NULL DEFAULT 0, list_errors integer NOT NULL DEFAULT 0,
-     partitions integer NOT NULL, decided_at timestamptz)`,
+     partitions integer NOT NULL, decided_at timestamptz, baseline text)`,
   `CREATE TABLE IF NOT EXISTS cluster_units (
      job text NOT NULL REFERENCES cluster_jobs (job) ON DELETE CASCADE, ordinal integer NOT NULL, uri text NOT NULL,
      size bigint, state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'claimed', 'done')),

@@ -286,8 +286,12 @@ export class JobTable {
     return rows.map((row) => ({ kind: row.kind, key: JSON.parse(row.key) as string, ordinal: row.ordinal, uri: row.uri, payload: JSON.parse(row.payload) as unknown }));
   }
 
-  /** Commits a partition's decided alerts with its mark, only while this node holds it. */
-  async commitPartition(partition: number, alerts: readonly Alert[]): Promise<'done' | 'lost'> {
+  /**
+   * Commits a partition's decided alerts with its mark, only while this node holds it; and,
+   * the first time, what the job's baselines learned (every partition merges all of it, so
+   * any one of them holds the whole: `--save-baseline` reads it with baseline()).
+   */
+  async commitPartition(partition: number, alerts: readonly Alert[], baseline?: unknown): Promise<'done' | 'lost'> {
     return this.store.transact(async (tx) => {
       const marked = await tx.query(
         "UPDATE cluster_partitions SET state = 'done', done_by = $3, done_at = now(), lease_until = NULL, alerts = $4 WHERE job = $1 AND partition = $2 AND state = 'claimed' AND owner = $3 RETURNING partition",
@@ -298,6 +302,7 @@ export class JobTable {
         return now?.state === 'done' && now.done_by === this.node ? 'done' : 'lost';
       }
       await this.writeAlerts(tx, alerts);
+      if (baseline !== undefined) await tx.query('UPDATE cluster_jobs SET baseline = $2 WHERE job = $1 AND baseline IS NULL', [this.job, JSON.stringify(baseline)]);
       // A decided partition's parts are not read again: the space goes back (the baselines,
       // read by every partition, with the last one).
       await tx.query('DELETE FROM cluster_parts WHERE job = $1 AND partition = $2', [this.job, partition]);
@@ -308,6 +313,13 @@ export class JobTable {
       }
       return 'done';
     });
+  }
+
+  /** What the job's baselines learned, once decided (undefined before, or without baselines). */
+  async baseline(): Promise<unknown> {
+    const rows = await this.store.rows<{ baseline: string | null }>('SELECT baseline FROM cluster_jobs WHERE job = $1', [this.job]);
+    const text = rows[0]?.baseline;
+    return text === null || text === undefined ? undefined : (JSON.parse(text) as unknown);
   }
 
   /** The job's totals, and this node's share. */
