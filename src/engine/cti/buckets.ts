@@ -59,6 +59,22 @@ export function bucketParts<S>(buckets: readonly Bucket<S>[]): BucketPart<S>[] {
   return buckets.map((bucket) => ({ group: bucket.group, start: Number.isFinite(bucket.start) ? bucket.start : null, count: bucket.count, state: bucket.state }));
 }
 
+/** What every threat-intel bucket state holds about its matches. */
+export interface MatchState {
+  rank: number;
+  lastTime: number;
+  eventIds: string[];
+  events: unknown[];
+}
+
+/** `from`'s matches added to `into` (`from` came later in the input): highest level, latest time, the first ids and events. */
+export function mergeMatches(into: MatchState, from: MatchState, maxEvents: number): void {
+  into.rank = Math.max(into.rank, from.rank);
+  if (!(into.lastTime >= from.lastTime) && Number.isFinite(from.lastTime)) into.lastTime = from.lastTime;
+  for (const id of from.eventIds) if (into.eventIds.length < MAX_BUCKET_EVENT_IDS) into.eventIds.push(id);
+  for (const event of from.events) if (into.events.length < maxEvents) into.events.push(event);
+}
+
 /** A time in a part's state (JSON turns NaN into null). */
 export function partTime(value: number | null): number {
   return typeof value === 'number' ? value : Number.NaN;
@@ -119,12 +135,7 @@ export class TimeBuckets<S> {
       this.closed.delete(key);
       this.stats.reopened++;
     }
-    const bucket: Bucket<S> = { group, start, end: start + this.bucketMs, count: prior ?? 0, update: prior !== undefined, state: init() };
-    this.stats.opened++;
-    this.open.set(key, bucket);
-    const list = this.openByGroup.get(group);
-    if (list === undefined) this.openByGroup.set(group, [bucket]);
-    else list.push(bucket);
+    const bucket = this.openBucket(key, { group, start, end: start + this.bucketMs, count: prior ?? 0, update: prior !== undefined, state: init() });
     if (!this.hold && this.open.size > this.maxOpen) {
       const oldest = this.open.values().next().value as Bucket<S>;
       if (oldest !== bucket) {
@@ -169,12 +180,17 @@ export class TimeBuckets<S> {
       merge(open.state, part.state);
       return;
     }
-    const bucket: Bucket<S> = { group: part.group, start, end: start + this.bucketMs, count: part.count, update: false, state: part.state };
+    this.openBucket(key, { group: part.group, start, end: start + this.bucketMs, count: part.count, update: false, state: part.state });
+  }
+
+  /** Adds a bucket to the open ones (by key and by group) and counts it. */
+  private openBucket(key: string, bucket: Bucket<S>): Bucket<S> {
     this.stats.opened++;
     this.open.set(key, bucket);
-    const list = this.openByGroup.get(part.group);
-    if (list === undefined) this.openByGroup.set(part.group, [bucket]);
+    const list = this.openByGroup.get(bucket.group);
+    if (list === undefined) this.openByGroup.set(bucket.group, [bucket]);
     else list.push(bucket);
+    return bucket;
   }
 
   private closeBucket(bucket: Bucket<S>): void {

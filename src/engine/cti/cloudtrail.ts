@@ -13,7 +13,7 @@ import type { Envelope, LogRecord } from '../../core/envelope.ts';
 import { CLOUDTRAIL_CTI_RULE } from '../alerts/builtin-rules.ts';
 import { alertCtiOf } from './indicator-match.ts';
 import { levelOfRank, levelRank } from '../../core/levels.ts';
-import { bucketParts, MAX_BUCKET_EVENT_IDS, partTime, TimeBuckets, type Bucket, type BucketPart, type TimeBucketsOptions } from './buckets.ts';
+import { bucketParts, MAX_BUCKET_EVENT_IDS, mergeMatches, partTime, TimeBuckets, type Bucket, type BucketPart, type TimeBucketsOptions } from './buckets.ts';
 import type { IntelIndex } from '../../intel/intel-index.ts';
 import type { Indicator } from '../../intel/indicator.ts';
 import { parseIPv4 } from '../../core/ipv4.ts';
@@ -30,10 +30,7 @@ export interface CallBucketState {
 
 /** `from`'s matches added to `into` (`from` came later in the input). */
 function mergeCallState(into: CallBucketState, from: CallBucketState): void {
-  into.rank = Math.max(into.rank, from.rank);
-  if (!(into.lastTime >= from.lastTime) && Number.isFinite(from.lastTime)) into.lastTime = from.lastTime;
-  for (const id of from.eventIds) if (into.eventIds.length < MAX_BUCKET_EVENT_IDS) into.eventIds.push(id);
-  for (const event of from.events) if (into.events.length < MAX_EMBEDDED_EVENTS) into.events.push(event);
+  mergeMatches(into, from, MAX_EMBEDDED_EVENTS);
 }
 
 function accessKeyOf(record: LogRecord): string | undefined {

@@ -20,7 +20,7 @@ import type { Envelope, LogRecord } from '../../core/envelope.ts';
 import { VPCFLOW_CTI_RULE } from '../alerts/builtin-rules.ts';
 import { alertCtiOf } from './indicator-match.ts';
 import { levelRank } from '../../core/levels.ts';
-import { bucketParts, MAX_BUCKET_EVENT_IDS, partTime, TimeBuckets, type Bucket, type BucketPart, type TimeBucketsOptions } from './buckets.ts';
+import { bucketParts, MAX_BUCKET_EVENT_IDS, mergeMatches, partTime, TimeBuckets, type Bucket, type BucketPart, type TimeBucketsOptions } from './buckets.ts';
 import {
   connectionDirection,
   DEFAULT_EGRESS_BYTES_THRESHOLD,
@@ -96,10 +96,7 @@ function pushDistinct<T>(list: T[], value: T): void {
 
 /** `from`'s matches added to `into` (`from` came later in the input): the sums and lists one bucket would hold. */
 function mergeFlowState(into: FlowBucketState, from: FlowBucketState): void {
-  into.rank = Math.max(into.rank, from.rank);
-  if (!(into.lastTime >= from.lastTime) && Number.isFinite(from.lastTime)) into.lastTime = from.lastTime;
-  for (const id of from.eventIds) if (into.eventIds.length < MAX_BUCKET_EVENT_IDS) into.eventIds.push(id);
-  for (const event of from.events) if (into.events.length < MAX_EMBEDDED_EVENTS) into.events.push(event);
+  mergeMatches(into, from, MAX_EMBEDDED_EVENTS);
   const a = into.flow;
   const b = from.flow;
   a.accepted += b.accepted;
