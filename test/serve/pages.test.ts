@@ -134,6 +134,8 @@ test('the list: filters in the URL, status and level tabs with counts, sort link
   assert.match(body, /rel="next"/);
   assert.match(body, /href="\/\?level=high&amp;status=closed&amp;sort=-level&amp;limit=2"|href="\/\?level=high&amp;status=closed"/);
   assert.match(body, /<input type="checkbox" name="level" value="high" checked>/);
+  // A job filter from a link (`/?job=`) shows in the form, so the next "Apply filter" keeps it.
+  assert.match((await page('/?job=q3-backfill')).body, /name="job" value="q3-backfill"/);
   const bad = await page('/?status=bogus');
   assert.equal(bad.statusCode, 400);
   assert.match(bad.body, /TH_STORE_INVALID/);

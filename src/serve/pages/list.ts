@@ -47,6 +47,7 @@ ${input('actor', 'Actor (principal)', params.actor, '', true)}
 ${input('source_ip', 'Source IP', params.source_ip)}
 ${input('assignee', 'Assignee', params.assignee)}
 ${input('tag', 'Tag', params.tag)}
+${input('job', 'Scan job', params.job, 'scan --job NAME')}
 ${input('since', 'Since', params.since, '7d or 2026-11-01')}
 ${input('until', 'Until', params.until, 'ISO time')}
 ${input('q', 'Free text', params.q, 'rule, actor, IP, event id', true)}
