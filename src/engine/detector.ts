@@ -24,7 +24,7 @@ import { CloudTrailCtiMatcher } from './cti/cloudtrail.ts';
 import { FlowPrefilter } from './prefilter/flow.ts';
 import { FlowTap } from './cti/flow-tap.ts';
 import type { TimeRange } from '../core/time-range.ts';
-import type { DetectorPartial } from './partial.ts';
+import type { DetectorLiveState, DetectorPartial } from './partial.ts';
 
 export interface DetectorOptions extends AlertOptions {
   rules: readonly CompiledDetectionRule[];
@@ -54,7 +54,9 @@ export interface DetectorOptions extends AlertOptions {
   /**
    * A cluster node (docs/cluster.md): nothing stateful is decided here. Correlation entries,
    * baselines, finding versions and threat-intel buckets are held until drainPartial() hands
-   * them over; the node that decides absorbs every unit's part and calls flush().
+   * them over; the node that decides absorbs every unit's part and calls flush(). A service's
+   * node (`guardDuty.maxPending: 0`) still emits every finding version as it comes: the store
+   * keeps the newest.
    */
   node?: boolean;
   /**
@@ -112,7 +114,8 @@ export class Detector {
       this.correlator = new Correlator(resolved, {
         includeEvents: options.includeEvents,
         ...(options.keepOrigins === true ? { keepOrigins: true } : {}),
-        ...(options.lateness === undefined ? {} : { lateness: options.lateness }),
+        // A node decides nothing: its groups wait for the decider, which applies the lateness.
+        ...(options.lateness === undefined || options.node === true ? {} : { lateness: options.lateness }),
         ...(options.maxGroups === undefined ? {} : { maxGroups: options.maxGroups }),
         ...(options.maxGroupEvents === undefined ? {} : { maxGroupEvents: options.maxGroupEvents }),
         ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
@@ -135,7 +138,7 @@ export class Detector {
       if (!referenced.has(rule) || generated.has(rule)) this.alertRules.set(rule, alertRuleOf(rule));
     }
     this.flowRules = options.rules.filter((rule) => sourcesOfRule(rule).includes('vpcflow'));
-    this.findings = new GuardDutyFindings(options.node === true ? { ...options.guardDuty, maxPending: Number.MAX_SAFE_INTEGER } : options.guardDuty);
+    this.findings = new GuardDutyFindings(options.node === true && options.guardDuty?.maxPending !== 0 ? { ...options.guardDuty, maxPending: Number.MAX_SAFE_INTEGER } : options.guardDuty);
     this.passthrough = options.guardDuty?.passthrough !== false;
     this.intel = options.intel;
     if (options.intel !== undefined) {
@@ -301,6 +304,26 @@ export class Detector {
     for (const finding of part.findings) this.findings.absorb(finding);
     for (const bucket of part.flowCti) this.flowCti?.absorb(bucket);
     for (const bucket of part.cloudTrailCti) this.cloudTrailCti?.absorb(bucket);
+  }
+
+  /**
+   * The whole live state of a long-running decider (a watch cluster's, docs/cluster.md), as
+   * JSON: correlation windows as a snapshot (decided-through marks included), what the
+   * baselines learned and the open threat-intel buckets. Taking it leaves the detector as it was.
+   */
+  liveState(): DetectorLiveState {
+    const held = { findings: [], flowCti: this.flowCti?.drainParts() ?? [], cloudTrailCti: this.cloudTrailCti?.drainParts() ?? [] } as DetectorPartial;
+    if (this.gate !== undefined) held.baseline = this.gate.drainLearned();
+    this.absorbPartial(held);
+    const state: DetectorLiveState = { version: 1, baseline: held.baseline ?? null, flowCti: held.flowCti, cloudTrailCti: held.cloudTrailCti, correlation: this.correlator?.snapshot() ?? null };
+    return state;
+  }
+
+  /** Loads a liveState() into a fresh detector (before its first record); what no longer applies is dropped and counted. */
+  restoreLiveState(state: DetectorLiveState): RestoreOutcome {
+    const outcome = state.correlation === null ? { groups: 0, entries: 0, droppedGroups: 0 } : this.restoreCorrelations(state.correlation);
+    this.absorbPartial({ findings: [], flowCti: state.flowCti, cloudTrailCti: state.cloudTrailCti, ...(state.baseline === null ? {} : { baseline: state.baseline }) });
+    return outcome;
   }
 
   /** Whether correlation groups depend on each other (chained correlations): then one node decides them all. */

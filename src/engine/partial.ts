@@ -28,3 +28,12 @@ export interface DetectorPartial {
 export function isEmptyPartial(part: DetectorPartial): boolean {
   return (part.correlation === undefined || part.correlation.groups.length === 0) && (part.baseline === undefined || Object.keys(part.baseline.correlations).length === 0) && part.findings.length === 0 && part.flowCti.length === 0 && part.cloudTrailCti.length === 0;
 }
+
+/** A live decider's whole state (Detector.liveState()): what a watch cluster hands from one deciding node to the next. */
+export interface DetectorLiveState {
+  version: 1;
+  correlation: CorrelationSnapshot | null;
+  baseline: LearnedBaseline | null;
+  flowCti: BucketPart<FlowBucketState>[];
+  cloudTrailCti: BucketPart<CallBucketState>[];
+}

@@ -552,3 +552,70 @@ test('a unit with nothing stateful hands over an empty part', () => {
   assert.ok(isEmptyPartial(node.drainPartial()));
   assert.equal(node.correlationsChained, false, 'the built-in pack has no chained correlations');
 });
+
+// ---------------------------------------------------------------------------------------------
+// A service's cluster (watch): a live decider, handed from node to node by liveState().
+
+function liveOptions(includeEvents: boolean): DetectorOptions {
+  return { ...options(includeEvents), baseline: { mode: 'live' }, lateness: 15 * MINUTE, guardDuty: { maxPending: 0 } };
+}
+
+/** A day after the input: every window and bucket is closed by then. */
+const LATER = at('12:00:00') + 36 * 60 * MINUTE;
+
+/** One live detector over the units in order, event time advanced after each unit (as watch does per batch). */
+function oneLive(units: readonly (readonly Envelope[])[], includeEvents: boolean): Alert[] {
+  const detector = new Detector(liveOptions(includeEvents));
+  const out: Alert[] = [];
+  for (const unit of units) {
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const envelope of unit) {
+      detector.process(envelope, out);
+      newest = Math.max(newest, envelope.time);
+    }
+    if (Number.isFinite(newest)) detector.advanceEventTime(newest, out);
+  }
+  detector.advanceEventTime(LATER, out);
+  return out;
+}
+
+/**
+ * The watch cluster: each unit on a node (findings emitted, the rest held), its part through
+ * JSON to the decider, which absorbs it and advances event time; after every `handEvery` units
+ * the decider's liveState() goes through JSON to a fresh decider (another node takes over).
+ */
+function liveCluster(units: readonly (readonly Envelope[])[], includeEvents: boolean, handEvery: number): Alert[] {
+  const node = new Detector({ ...liveOptions(includeEvents), node: true });
+  let decider = new Detector(liveOptions(includeEvents));
+  const out: Alert[] = [];
+  units.forEach((unit, u) => {
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const envelope of unit) {
+      node.process(envelope, out);
+      newest = Math.max(newest, envelope.time);
+    }
+    decider.absorbPartial(JSON.parse(JSON.stringify(node.drainPartial())) as DetectorPartial);
+    if (Number.isFinite(newest)) decider.advanceEventTime(newest, out);
+    if ((u + 1) % handEvery === 0) {
+      const state = JSON.parse(JSON.stringify(decider.liveState())) as ReturnType<Detector['liveState']>;
+      // Taking the state leaves the decider as it was: a second take is the same.
+      assert.equal(canonical(decider.liveState()), canonical(state), `unit ${u}: liveState() is read-only`);
+      decider = new Detector(liveOptions(includeEvents));
+      decider.restoreLiveState(state);
+    }
+  });
+  decider.advanceEventTime(LATER, out);
+  return out;
+}
+
+test('a watch cluster (nodes hand their units to a live decider, handed over between nodes) alerts as one live detector', () => {
+  // In event-time order: a service's lateness (15 minutes) leaves out what comes later than that.
+  const input = [...buildInput()].sort((a, b) => a.time - b.time);
+  for (const includeEvents of [true, false]) {
+    const units = chunks(input, 7);
+    const expected = oneLive(units, includeEvents);
+    const rules = new Set(expected.map((alert) => alert.rule.name ?? alert.rule.id));
+    for (const rule of ['aws-ct-discovery-burst', 'aws-ct-discovery-burst-by-access-key', 'aws-gd-finding-passthrough', 'aws-vpcflow-cti-ip-match', 'aws-ct-cti-source-ip-match']) assert.ok(rules.has(rule), `the live run raises ${rule}: ${[...rules].join(', ')}`);
+    for (const handEvery of [1000, 3, 1]) assertSameAlerts(liveCluster(units, includeEvents, handEvery), expected, `units of 7, handed over every ${handEvery}, events ${includeEvents}`);
+  }
+});

@@ -360,7 +360,8 @@ export class Correlator {
 
   /**
    * Adds another node's entries (a drained snapshot) to the live groups: entries merge into a
-   * group of the same correlation and key, an event already buffered counts once. Unlike
+   * group of the same correlation and key, an event already buffered counts once, an event more
+   * than the lateness behind the newest event seen so far is late (as in observe()). Unlike
    * restore(), any number of snapshots may be absorbed, before or between events.
    */
   absorb(snapshot: CorrelationSnapshot): RestoreOutcome {
@@ -373,7 +374,14 @@ export class Correlator {
         outcome.groups += 1;
       }
       if (saved.decidedThrough !== null && saved.decidedThrough > group.decidedThrough) group.decidedThrough = saved.decidedThrough;
+      const watermark = this.watermark(runtime);
       for (const item of saved.entries) {
+        // As observe() does: an event more than the lateness behind the newest is not correlated.
+        if (item.time < watermark) {
+          this.counters.lateEvents += 1;
+          this.warnLate();
+          continue;
+        }
         const entry = fromSnapshotEntry(item, snapshot.contexts, runtime.groupPaths.length, this.includeEvents);
         if (entry === undefined) continue;
         if (group.insert(entry)) outcome.entries += 1;
