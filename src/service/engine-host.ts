@@ -14,6 +14,8 @@ import type { Detector } from '../engine/detector.ts';
 import type { CorrelationSnapshot } from '../engine/correlation/snapshot.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { Logger } from './logger.ts';
+import type { Alert } from '../core/alert.ts';
+import type { EngineCommit, WatchEngine } from './watch-engine.ts';
 
 interface StateComponent {
   name: string;
@@ -38,12 +40,12 @@ function components(): StateComponent[] {
   return [CORRELATION];
 }
 
-export class EngineHost {
+export class EngineHost implements WatchEngine {
   detector: Detector;
   private readonly build: () => Detector;
   private readonly logger: Logger;
   /** The state as last committed (JSON text by component). */
-  private committed = new Map<string, string>();
+  private committedState = new Map<string, string>();
 
   constructor(build: () => Detector, logger: Logger) {
     this.build = build;
@@ -58,7 +60,7 @@ export class EngineHost {
       const text = store.engineState(component.name);
       if (text !== undefined) saved.set(component.name, text);
     }
-    this.committed = saved;
+    this.committedState = saved;
     this.load(saved);
   }
 
@@ -71,13 +73,25 @@ export class EngineHost {
 
   /** Records what was committed (the rollback point). */
   committedAs(state: Map<string, string>): void {
-    this.committed = state;
+    this.committedState = state;
+  }
+
+  advance(newest: number, out: Alert[]): void {
+    this.detector.advanceEventTime(newest, out);
+  }
+
+  commitState(): EngineCommit {
+    return { engineState: this.snapshot() };
+  }
+
+  committed(state: EngineCommit): void {
+    this.committedAs(state.engineState as Map<string, string>);
   }
 
   /** Back to the last committed state: a new detector loaded with it. */
   rollback(): void {
     this.detector = this.build();
-    this.load(this.committed);
+    this.load(this.committedState);
   }
 
   private load(state: Map<string, string>): void {

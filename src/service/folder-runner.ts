@@ -62,7 +62,7 @@ export class FolderRunner {
         continue;
       }
       // Processed files are passed over quietly: every poll sees them again.
-      if (processor.isDone(unit.uri, version)) continue;
+      if (await processor.isDone(unit.uri, version)) continue;
       seen.set(unit.uri, version);
       const settled = this.lastSeen.get(unit.uri) === version || mtime < Date.now() - this.config.pollIntervalMs;
       if (!settled) continue;

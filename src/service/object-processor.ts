@@ -12,8 +12,9 @@ import type { LocatedError } from '../core/errors.ts';
 import { feedUnit } from '../engine/feed-unit.ts';
 import type { DecodeStats } from '../formats/types.ts';
 import type { InputUnit } from '../core/input-unit.ts';
-import type { StateStore } from '../store/state-store.ts';
-import type { EngineHost } from './engine-host.ts';
+import type { WatchState } from '../store/watch-state.ts';
+import type { NodeBeat } from '../store/cluster/node-registry.ts';
+import type { WatchEngine } from './watch-engine.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { PoisonFile } from './poison-file.ts';
@@ -46,12 +47,14 @@ export type ObjectOutcome =
   | { kind: 'interrupted' };
 
 export interface ProcessorDeps {
-  store: StateStore;
-  engine: EngineHost;
+  store: WatchState;
+  engine: WatchEngine;
   logger: Logger;
   metrics: Metrics;
   poison: PoisonFile;
   flowFormat?: string;
+  /** Tests only (TRAILHOUND_TEST_OBJECT_DELAY_MS): a pause after each batch, so that a kill lands in the middle of an object. */
+  batchDelayMs?: number;
 }
 
 export class ObjectProcessor {
@@ -59,15 +62,22 @@ export class ObjectProcessor {
   newestEventTime: number | undefined;
   /** Age of the last notification when processed, seconds. */
   lastNotificationAge: number | undefined;
+  /** Objects, records and new alerts committed by this process (a cluster node's heartbeat). */
+  readonly done = { objects: 0, records: 0, alerts: 0 };
   private readonly deps: ProcessorDeps;
 
   constructor(deps: ProcessorDeps) {
     this.deps = deps;
   }
 
+  /** What this process did so far, for the node registry. */
+  beat(inFlight: number): NodeBeat {
+    return { inFlight, unitsDone: this.done.objects, records: this.done.records, alerts: this.done.alerts, ...(this.newestEventTime === undefined ? {} : { newestEvent: this.newestEventTime }) };
+  }
+
   /** True when the object (this version) was processed or poisoned: nothing to do. */
-  isDone(uri: string, version?: string): boolean {
-    const known = this.deps.store.objectStatus(uri, version);
+  async isDone(uri: string, version?: string): Promise<boolean> {
+    const known = await this.deps.store.objectStatus(uri, version);
     return known !== undefined && known.status !== 'failing';
   }
 
@@ -81,7 +91,7 @@ export class ObjectProcessor {
 
   private async run(work: WorkObject, poisonAfter: number, signal: AbortSignal): Promise<ObjectOutcome> {
     const { store, engine, logger, metrics } = this.deps;
-    const known = store.objectStatus(work.uri, work.version);
+    const known = await store.objectStatus(work.uri, work.version);
     if (known !== undefined && known.status !== 'failing') return { kind: 'skipped', status: known.status };
 
     let opened: OpenedWork;
@@ -93,13 +103,14 @@ export class ObjectProcessor {
     }
     const version = opened.version ?? work.version ?? '';
     if (version !== (work.version ?? '')) {
-      const actual = store.objectStatus(work.uri, version);
+      const actual = await store.objectStatus(work.uri, version);
       if (actual !== undefined && actual.status !== 'failing') {
         (await opened.unit.open()).destroy();
         return { kind: 'skipped', status: actual.status };
       }
     }
 
+    logger.debug('reading object', { source: work.source, uri: work.uri });
     const readErrors: LocatedError[] = [];
     const contentErrors: LocatedError[] = [];
     const stats: DecodeStats = { records: 0, skipped: 0, errors: 0 };
@@ -115,10 +126,11 @@ export class ObjectProcessor {
         opened.unit,
         { decode, signal },
         (envelope) => engine.detector.process(envelope, alerts),
-        (fed) => {
+        async (fed) => {
           // Every record moves event time on, not only those a correlation reads.
-          engine.detector.advanceEventTime(fed.newest, alerts);
+          engine.advance(fed.newest, alerts);
           if (fed.newest > newest) newest = fed.newest;
+          if (this.deps.batchDelayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, this.deps.batchDelayMs));
         },
       );
     } catch (error) {
@@ -134,18 +146,27 @@ export class ObjectProcessor {
       return this.fail(work, version, readErrors.map((error) => error.message).join('; '), poisonAfter);
     }
 
-    const state = engine.snapshot();
-    let insertedIds: string[];
+    const state = engine.commitState(newest);
+    let insertedIds: string[] | undefined;
     try {
-      insertedIds = store.commitObject({ uri: work.uri, version, object: work.uri, records: stats.records, errors: contentErrors.length, alerts, engineState: state, onLimit: (error) => contentErrors.push(error) });
+      insertedIds = await store.commitObject({ uri: work.uri, version, object: work.uri, records: stats.records, errors: contentErrors.length, alerts, ...state, onLimit: (error) => contentErrors.push(error) });
     } catch (error) {
-      // Not the object's fault (disk full, database locked): nothing was recorded, read it again later.
+      // Not the object's fault (disk full, database locked or away): nothing was recorded, read it again later.
       engine.rollback();
       throw error;
     }
+    if (insertedIds === undefined) {
+      // Another node of the cluster committed this object first (its message came back while this one read it).
+      engine.rollback();
+      logger.debug('object committed by another node meanwhile', { source: work.source, uri: work.uri });
+      return { kind: 'skipped', status: 'processed' };
+    }
     const newAlerts = insertedIds.length;
     const inserted = new Set(insertedIds);
-    engine.committedAs(state);
+    engine.committed(state);
+    this.done.objects += 1;
+    this.done.records += stats.records;
+    this.done.alerts += newAlerts;
 
     for (const error of contentErrors) logger.located('warn', error, { source: work.source });
     if (contentErrors.length > 0) metrics.inc('trailhound_errors_total', { stage: 'decode' }, contentErrors.length);
@@ -163,12 +184,12 @@ export class ObjectProcessor {
   private async fail(work: WorkObject, version: string, error: string, poisonAfter: number): Promise<ObjectOutcome> {
     const { store, logger, metrics, poison } = this.deps;
     metrics.inc('trailhound_errors_total', { stage: 'fetch' });
-    const attempts = store.recordFailure(work.uri, version, error);
+    const attempts = await store.recordFailure(work.uri, version, error);
     if (attempts < poisonAfter) {
       logger.located('warn', located('TH_INPUT_READ', `cannot read the object (attempt ${attempts} of ${poisonAfter}): ${error}`, work.uri), { source: work.source });
       return { kind: 'failed', attempts, error };
     }
-    store.markPoisoned(work.uri, version, error);
+    await store.markPoisoned(work.uri, version, error);
     await poison.append({ source: work.source, uri: work.uri, error });
     logger.located('error', located('TH_INPUT_POISONED', `set aside after ${attempts} failed attempts (last: ${error}); recorded in ${poison.path}. Fix the cause, then scan it with trailhound scan.`, work.uri), { source: work.source });
     return { kind: 'poisoned', error };

@@ -4,10 +4,15 @@
  * progress after each batch; a sink that fails is left behind and retried at the next flush
  * (with backoff), the others go on. On start, each sink first reconciles with what it already
  * holds, then what was committed but not delivered before a crash or a stop is sent.
+ *
+ * In a cluster (a state with claimSink) one node delivers to each sink, by lease: a node drains
+ * a sink only while it holds the sink's lease, and reconciles the sink again (from the cursor
+ * as it now stands) whenever it takes the lease over. The alert id goes with every delivery as
+ * its idempotency key: a node that lost its lease in the middle of a batch may send it again.
  */
 import { located } from '../core/errors.ts';
 import { levelAtLeast } from '../core/levels.ts';
-import type { StateStore, StoredAlert } from '../store/state-store.ts';
+import type { StoredAlert, WatchState } from '../store/watch-state.ts';
 import { backoffDelay } from '../core/backoff.ts';
 import type { DeliveryTarget } from './delivery-targets.ts';
 import type { Logger } from './logger.ts';
@@ -20,18 +25,20 @@ interface TargetState {
   failures: number;
   /** Not before this time (epoch ms) after a failure. */
   retryAt: number;
+  /** Alerts waiting, as last counted. */
+  pending: number;
 }
 
 export class Outbox {
-  private readonly store: StateStore;
+  private readonly store: WatchState;
   private readonly targets: TargetState[];
   private readonly logger: Logger;
   private readonly metrics: Metrics;
   private readonly mutex = new Mutex();
 
-  constructor(store: StateStore, targets: readonly DeliveryTarget[], logger: Logger, metrics: Metrics) {
+  constructor(store: WatchState, targets: readonly DeliveryTarget[], logger: Logger, metrics: Metrics) {
     this.store = store;
-    this.targets = targets.map((target) => ({ target, failures: 0, retryAt: 0 }));
+    this.targets = targets.map((target) => ({ target, failures: 0, retryAt: 0, pending: 0 }));
     this.logger = logger;
     this.metrics = metrics;
   }
@@ -39,14 +46,26 @@ export class Outbox {
   /** Registers and reconciles every sink. */
   async start(): Promise<void> {
     for (const state of this.targets) {
-      const cursor = this.store.registerSink(state.target.name);
+      const cursor = await this.store.registerSink(state.target.name);
       await state.target.start(cursor);
     }
+    await this.countPending();
   }
 
   /** Alerts waiting per sink (metrics). */
+  /** Alerts waiting per sink as of the last flush (metrics: read at scrape time, without a query). */
   pending(): { sink: string; count: number }[] {
-    return this.targets.map((state) => ({ sink: state.target.name, count: this.store.pendingCount(state.target.name) }));
+    return this.targets.map((state) => ({ sink: state.target.name, count: state.pending }));
+  }
+
+  private async countPending(): Promise<void> {
+    for (const state of this.targets) {
+      try {
+        state.pending = await this.store.pendingCount(state.target.name);
+      } catch {
+        // The gauge keeps its last value; the failure is the flush's to report.
+      }
+    }
   }
 
   /**
@@ -61,8 +80,16 @@ export class Outbox {
           caughtUp = false;
           continue;
         }
-        if (!(await this.drain(state))) caughtUp = false;
+        try {
+          if (!(await this.drain(state))) caughtUp = false;
+        } catch (error) {
+          // The state could not be read or written (a cluster's database away): retried at the next flush.
+          caughtUp = false;
+          this.metrics.inc('trailhound_errors_total', { stage: 'state' });
+          this.logger.warn('delivery paused: the state is unavailable', { sink: state.target.name, error: (error as Error).message });
+        }
       }
+      await this.countPending();
       return caughtUp;
     });
   }
@@ -77,20 +104,34 @@ export class Outbox {
     }
   }
 
+  /** Whether this node delivers to the sink now; a lease just taken over reconciles the sink first. */
+  private async mine(state: TargetState): Promise<boolean> {
+    if (this.store.claimSink === undefined) return true;
+    const lease = await this.store.claimSink(state.target.name);
+    if (lease === 'other') return false;
+    if (lease === 'taken') {
+      this.logger.info('delivering to this sink from this node', { sink: state.target.name });
+      await state.target.start(await this.store.sinkCursor(state.target.name));
+    }
+    return true;
+  }
+
   private async drain(state: TargetState): Promise<boolean> {
     const { target } = state;
+    // Another node's sink is that node's to deliver: caught up, as far as this one goes.
+    if (!(await this.mine(state))) return true;
     for (;;) {
-      const batch = this.store.pendingAlerts(target.name, target.batchSize);
+      const batch = await this.store.pendingAlerts(target.name, target.batchSize);
       if (batch.length === 0) return true;
       const wanted = target.minLevel === undefined ? batch : batch.filter((alert) => levelAtLeast(alert.level as SigmaLevel, target.minLevel as SigmaLevel));
       const last = (batch[batch.length - 1] as StoredAlert).seq;
       try {
         if (wanted.length === 0) {
-          this.store.advanceSink(target.name, last);
+          await this.store.advanceSink(target.name, last);
           continue;
         }
         const report = await target.deliver(wanted);
-        this.store.advanceSink(target.name, Math.max(report.through, last), report.file);
+        await this.store.advanceSink(target.name, Math.max(report.through, last), report.file);
         if (report.delivered > 0) this.metrics.inc('trailhound_deliveries_total', { sink: target.name, outcome: 'delivered' }, report.delivered);
         if (report.deadLettered > 0) this.metrics.inc('trailhound_deliveries_total', { sink: target.name, outcome: 'dead_lettered' }, report.deadLettered);
         state.failures = 0;

@@ -19,8 +19,11 @@ export class FileSink implements AlertSink {
     this.file = new JsonlFile(path);
   }
 
+  /** Called again when a cluster node takes the sink over: reconciled afresh from the position recorded now. */
   async start(recorded?: FilePosition): Promise<void> {
     this.recorded = recorded;
+    this.reconciled = false;
+    this.present.clear();
   }
 
   async deliver(batch: readonly SinkAlert[]): Promise<SinkReport> {

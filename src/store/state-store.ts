@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import type { Alert } from '../core/alert.ts';
 import { located, TrailhoundError } from '../core/errors.ts';
 import type { LocatedError } from '../core/errors.ts';
+import type { ObjectCommit, ObjectStatus, SinkCursor, StoredAlert, WatchState } from './watch-state.ts';
 import { alertJson } from '../engine/alerts/build.ts';
 import { AlertRowWriter } from './alert-rows.ts';
 import { migrate } from './schema.ts';
@@ -91,43 +92,11 @@ function openExisting(file: string): { db: Database.Database } | { damage: strin
   }
 }
 
-export type ObjectStatus = { status: 'processed' | 'poisoned' } | { status: 'failing'; attempts: number } | undefined;
+export type { ObjectCommit, ObjectStatus, SinkCursor, StoredAlert } from './watch-state.ts';
 
-export interface ObjectCommit {
-  uri: string;
-  /** ETag for S3 objects, `mtime:size` for files; '' when unknown. */
-  version: string;
-  /** Where the alerts came from (the object's URI, usually). */
-  object: string;
-  records: number;
-  errors: number;
-  alerts: readonly Alert[];
-  /** Engine state after this object, by component name (JSON text). */
-  engineState: ReadonlyMap<string, string>;
-  /**
-   * Told of each record too deep to be stored whole: its alert is stored with the deeper
-   * parts truncated (TH_INPUT_LIMIT, located where the record came from; alertJson). Each is
-   * also counted in the object's errors.
-   */
-  onLimit?: (error: LocatedError) => void;
-}
-
-export interface StoredAlert {
-  seq: number;
-  id: string;
-  level: string;
-  /** The alert as JSON, exactly as it was committed. */
-  body: string;
-}
-
-export interface SinkCursor {
-  cursor: number;
-  fileOffset: number | undefined;
-  fileId: string | undefined;
-}
-
-export class StateStore {
+export class StateStore implements WatchState {
   readonly directory: string;
+  readonly where: string;
   private readonly db: Database.Database;
   private readonly lock: StateLock;
   /** Set when this open moved a damaged state aside and started afresh (resetState). */
@@ -137,6 +106,7 @@ export class StateStore {
 
   private constructor(directory: string, db: Database.Database, lock: StateLock, reset: StateReset | undefined) {
     this.directory = directory;
+    this.where = directory;
     this.db = db;
     this.lock = lock;
     this.reset = reset;
