@@ -19,6 +19,7 @@
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { Alert } from '../core/alert.ts';
+import type { LocatedError } from '../core/errors.ts';
 import { SIGMA_LEVELS, levelRank } from '../core/levels.ts';
 import { tacticSlug } from '../attack/techniques.ts';
 import { alertJson } from '../engine/alerts/build.ts';
@@ -88,6 +89,9 @@ function isTransient(error: unknown): boolean {
   const message = messageOf(error);
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(message);
 }
+/** The advisory lock (first int4 key, second 0) between writers of outbox positions and the sinks' readers ('thob'). */
+export const OUTBOX_LOCK_SPACE = 0x74686f62;
+
 /** The first key of the per-alert advisory locks of putAlerts ('thad'); the second is hashtext(id). */
 const ALERT_LOCK_SPACE = 0x74686164;
 
@@ -226,6 +230,11 @@ function quiet(client: PoolClient): PoolClient {
   return client;
 }
 
+/** A write's counts alone. */
+function counts(result: StoreResult): StoreResult {
+  return { inserted: result.inserted, updated: result.updated };
+}
+
 /** Counts of an empty page. */
 function emptyCounts(): AlertPage['counts'] {
   return { status: Object.fromEntries(TRIAGE_STATUSES.map((status) => [status, 0])) as AlertPage['counts']['status'], level: Object.fromEntries(SIGMA_LEVELS.map((level) => [level, 0])) as AlertPage['counts']['level'] };
@@ -235,6 +244,12 @@ function emptyCounts(): AlertPage['counts'] {
 export interface PgTransaction {
   query<R extends QueryResultRow>(sql: string, values?: unknown[]): Promise<R[]>;
   putAlerts(alerts: readonly Alert[], actor: string, now?: Date): Promise<StoreResult>;
+  /**
+   * As putAlerts, for watch: `object` is where the alerts came from; returns the ids queued for
+   * the sinks (new ones, and findings this batch brought a newer version of). `onLimit` is told
+   * of each record too deep to be stored whole (stored truncated).
+   */
+  putQueued(alerts: readonly Alert[], actor: string, object: string, onLimit?: (error: LocatedError) => void): Promise<string[]>;
   countSuppressed(filterId: string, matches: number): Promise<void>;
 }
 
@@ -359,7 +374,7 @@ export class PgAlertStore implements AlertStore {
     this.open();
     if (typeof actor !== 'string' || actor === '') throw invalid('putAlerts needs an actor (scan, watch)');
     if (alerts.length === 0) return { inserted: 0, updated: 0 };
-    return this.transaction(async (client) => this.putIn(client, alerts, actor, now), { retry: true });
+    return this.transaction(async (client) => counts(await this.putIn(client, alerts, actor, now)), { retry: true });
   }
 
   /**
@@ -372,7 +387,8 @@ export class PgAlertStore implements AlertStore {
       async (client) =>
         work({
           query: async <R extends QueryResultRow>(sql: string, values: unknown[] = []) => (await client.query<R>(sql, values)).rows,
-          putAlerts: async (alerts, actor, now = this.clock()) => (alerts.length === 0 ? { inserted: 0, updated: 0 } : this.putIn(client, alerts, actor, now)),
+          putAlerts: async (alerts, actor, now = this.clock()) => (alerts.length === 0 ? { inserted: 0, updated: 0 } : counts(await this.putIn(client, alerts, actor, now))),
+          putQueued: async (alerts, actor, object, onLimit) => (alerts.length === 0 ? [] : (await this.putIn(client, alerts, actor, this.clock(), object, onLimit)).queued),
           countSuppressed: async (filterId, matches) => {
             if (Number.isSafeInteger(matches) && matches > 0) await client.query('UPDATE suppressions SET suppressed = suppressed + $1 WHERE id = $2', [matches, String(filterId)]);
           },
@@ -386,9 +402,14 @@ export class PgAlertStore implements AlertStore {
     return (await this.query<R>(sql, values)).rows;
   }
 
-  private async putIn(client: PoolClient, alerts: readonly Alert[], actor: string, now: Date): Promise<StoreResult> {
+  private async putIn(client: PoolClient, alerts: readonly Alert[], actor: string, now: Date, object = actor, onLimit?: (error: LocatedError) => void): Promise<StoreResult & { queued: string[] }> {
     const nowIso = now.toISOString();
-    const bodies = alerts.map((alert) => alertJson(alert));
+    const bodies = alerts.map((alert) => alertJson(alert, onLimit));
+    // Every writer of outbox positions holds this lock shared until it commits; a sink's reader
+    // takes it exclusively (pendingAlerts), so that it never sees a later position committed
+    // before an earlier one (a sequence hands out positions in the order of the inserts, not
+    // of the commits) and skips it for good.
+    await client.query('SELECT pg_advisory_xact_lock_shared($1::int4, 0)', [OUTBOX_LOCK_SPACE]);
     // The batch's ids locked first, in one order (of their hashes) for every process: two
     // batches sharing alerts wait for each other at most once, never in a cycle (a new id's
     // unique-index wait included). The lock space (two int4 keys) is the alerts' own.
@@ -398,11 +419,15 @@ export class PgAlertStore implements AlertStore {
     );
     let inserted = 0;
     let updated = 0;
+    const queued = new Set<string>();
     for (let i = 0; i < alerts.length; i++) {
-      if ((await this.put(client, alerts[i] as Alert, bodies[i] as string, actor, actor, nowIso, now.getTime())) === 'inserted') inserted += 1;
+      const alert = alerts[i] as Alert;
+      const outcome = await this.put(client, alert, bodies[i] as string, actor, object, nowIso, now.getTime());
+      if (outcome === 'inserted') inserted += 1;
       else updated += 1;
+      if (outcome !== 'seen') queued.add(alert.id);
     }
-    return { inserted, updated };
+    return { inserted, updated, queued: [...queued] };
   }
 
   /** One alert, as alert-rows.ts stores it on SQLite (inside the caller's transaction). */

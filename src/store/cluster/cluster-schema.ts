@@ -1,12 +1,14 @@
 /**
  * The cluster's own tables on PostgreSQL, beside the alert store's (pg-schema.ts): nodes and
  * their heartbeats, scan jobs with their units and decision partitions, and the undecided
- * state each unit handed over (docs/cluster.md). Versioned in `cluster_meta`; created on first
+ * state each unit handed over; for watch, each object's undecided state, the decider's lease
+ * and state, and the sinks' leases (docs/cluster.md). Versioned in `cluster_meta`; created on first
  * use, under a transaction-level advisory lock so that nodes starting together create them once.
  */
 import type { PgTransaction } from '../pg-alert-store.ts';
 
-export const CLUSTER_SCHEMA_VERSION = 1;
+/** 1: nodes and scan jobs. 2: watch on several nodes (parts for the decider, its lease and state, sink leases). */
+export const CLUSTER_SCHEMA_VERSION = 2;
 /** The advisory lock space (first int4 key) of the cluster's locks. */
 export const CLUSTER_LOCK_SPACE = 0x74686331; // 'thc1'
 
@@ -51,6 +53,17 @@ const DDL = [
   `CREATE TABLE IF NOT EXISTS cluster_job_suppressed (
      job text NOT NULL REFERENCES cluster_jobs (job) ON DELETE CASCADE, filter text NOT NULL, matches bigint NOT NULL,
      PRIMARY KEY (job, filter))`,
+  // watch: what each processed object left undecided, in commit order, until the decider absorbs it.
+  `CREATE TABLE IF NOT EXISTS cluster_watch_parts (
+     seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, node text NOT NULL, object text NOT NULL,
+     newest double precision, part text, created_at timestamptz NOT NULL DEFAULT now())`,
+  `ALTER TABLE cluster_watch_parts ALTER COLUMN part SET STORAGE EXTERNAL`,
+  // watch: the one node that decides, by lease, and the decider's state after its last decision.
+  `CREATE TABLE IF NOT EXISTS cluster_watch_decider (
+     name text PRIMARY KEY, owner text, lease_until timestamptz NOT NULL, generation bigint NOT NULL DEFAULT 0,
+     state text, parts bigint NOT NULL DEFAULT 0, newest_event timestamptz, decided_at timestamptz)`,
+  // watch: the one node that delivers to each sink, by lease.
+  `CREATE TABLE IF NOT EXISTS cluster_sink_leases (sink text PRIMARY KEY, owner text NOT NULL, lease_until timestamptz NOT NULL)`,
 ];
 
 /** Creates the cluster tables when missing; refuses a database whose cluster schema is newer. */
