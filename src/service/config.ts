@@ -100,12 +100,18 @@ export interface WatchConfig {
   sinks: SinkConfig[];
   metrics?: { port: number; host: string };
   logLevel: LogLevel;
+  /**
+   * `store: postgres://...`: the state (processed objects, alerts, sinks' cursors, correlation)
+   * in PostgreSQL, shared by every node started with it (docs/cluster.md). Without it, the
+   * state is SQLite in state_dir.
+   */
+  store?: string;
 }
 
 /** `watch`'s correlation lateness: CloudTrail delivers most events within 5 to 15 minutes (a batch scan's is unbounded: engine/correlation/options.ts). */
 export const DEFAULT_SERVICE_LATENESS_MS = 15 * 60_000;
 const DAY = 86_400_000;
-const TOP_KEYS = ['state_dir', 'retention', 'rules', 'tuning', 'baseline', 'feeds', 'feed_max_prefix', 'include_events', 'correlation', 'aws', 'sources', 'sinks', 'metrics', 'log_level'] as const;
+const TOP_KEYS = ['state_dir', 'retention', 'rules', 'tuning', 'baseline', 'feeds', 'feed_max_prefix', 'include_events', 'correlation', 'aws', 'sources', 'sinks', 'metrics', 'log_level', 'store'] as const;
 const AWS_KEYS = ['region', 'profile', 's3_endpoint_url', 'sqs_endpoint_url'] as const;
 
 type Entries = Map<string, YamlNode | null>;
@@ -330,9 +336,19 @@ export function parseWatchConfig(text: string, file: string, env: NodeJS.Process
     else if (value !== undefined) reader.error(top.get('log_level'), `log_level must be one of ${LOG_LEVELS.join(', ')}`);
   }
 
+  let store: string | undefined;
+  if (top.has('store')) {
+    store = reader.string(top.get('store'), 'store');
+    if (store !== undefined && !/^postgres(?:ql)?:\/\//i.test(store)) {
+      reader.error(top.get('store'), 'store must be a postgres:// URL (a cluster of nodes sharing one state); without it, watch keeps its state, alerts included, in state_dir/trailhound.sqlite, which trailhound serve --store reads');
+      store = undefined;
+    }
+  }
+
   if (reader.errors.length > 0 || stateDir === undefined || retentionMs === undefined) return { errors: reader.errors };
   const config: WatchConfig = { file, stateDir, retentionMs, rules, feeds, includeEvents, correlation, aws, sources, sinks, logLevel };
   if (metrics !== undefined) config.metrics = metrics;
+  if (store !== undefined) config.store = store;
   const baseline = top.has('baseline') ? reader.string(top.get('baseline'), 'baseline') : undefined;
   if (baseline !== undefined) config.baseline = resolve(base, baseline);
   return { config, errors: [] };

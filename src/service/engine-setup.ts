@@ -14,8 +14,10 @@ import type { IntelIndex } from '../intel/intel-index.ts';
 import type { WatchConfig } from './config.ts';
 
 export interface EngineSetup {
-  /** A fresh detector (the service rebuilds one to roll back a failed object). */
+  /** A fresh detector (the service rebuilds one to roll back a failed object; a cluster's decider). */
   build: () => Detector;
+  /** A cluster node's detector (`store: postgres://`): matches, decides nothing stateful (docs/cluster.md). */
+  buildNode: () => Detector;
   ruleCount: number;
   correlationCount: number;
   indicatorFeeds: number;
@@ -47,8 +49,9 @@ export async function setUpEngine(config: WatchConfig, onWarning?: (message: str
     if (read.error !== undefined) errors.push(read.error);
     else baselineFile = read.data;
   }
-  const build = (): Detector =>
+  const build = (node = false): Detector =>
     new Detector({
+      ...(node ? { node: true } : {}),
       // A service decides each breadth burst as its window closes (no end of input to wait for).
       baseline: { mode: 'live', ...(baselineFile === undefined ? {} : { file: baselineFile }) },
       rules: ruleSet.rules,
@@ -62,5 +65,5 @@ export async function setUpEngine(config: WatchConfig, onWarning?: (message: str
       guardDuty: { maxPending: 0 },
       ...(onWarning === undefined ? {} : { onWarning }),
     });
-  return { build, ruleCount: ruleSet.rules.length, correlationCount: ruleSet.correlations.length, indicatorFeeds: config.feeds.length, errors, warnings: ruleSet.warnings };
+  return { build: () => build(), buildNode: () => build(true), ruleCount: ruleSet.rules.length, correlationCount: ruleSet.correlations.length, indicatorFeeds: config.feeds.length, errors, warnings: ruleSet.warnings };
 }

@@ -13,6 +13,13 @@ import { createS3Client } from '../sources/s3-client.ts';
 import { createSqsClient, regionOfQueueUrl, SqsQueue } from '../sources/sqs-queue.ts';
 import type { AwsClientOptions } from '../sources/source.ts';
 import { StateStore } from '../store/state-store.ts';
+import { StoreError } from '../store/alert-store.ts';
+import type { WatchState } from '../store/watch-state.ts';
+import { PgWatchState } from '../store/cluster/pg-watch-state.ts';
+import { NodeRegistry, newNodeId } from '../store/cluster/node-registry.ts';
+import { WatchDecider } from './cluster/decider.ts';
+import { NodeEngine } from './cluster/node-engine.ts';
+import type { WatchEngine } from './watch-engine.ts';
 import type { WatchConfig } from './config.ts';
 import { createTarget } from './delivery-targets.ts';
 import { EngineHost } from './engine-host.ts';
@@ -45,6 +52,19 @@ export interface WatchOptions {
   housekeepingMs?: number;
   /** `--reset-state`: a damaged state is moved aside and a new one started, instead of refused. */
   resetState?: boolean;
+  /** A cluster node's name (`store: postgres://`; default host:pid:random). */
+  node?: string;
+}
+
+/** How often a cluster node reports to cluster_nodes (`trailhound cluster status`). */
+const HEARTBEAT_MS = 5000;
+
+/** A cluster node's parts: its shared state, the decider it runs, its entry in the node registry. */
+interface ClusterParts {
+  state: PgWatchState;
+  decider: WatchDecider;
+  registry: NodeRegistry;
+  heartbeat: NodeJS.Timeout;
 }
 
 /** How long shutdown waits for the object being read before interrupting it. */
@@ -55,7 +75,11 @@ export class WatchService {
   readonly metrics: Metrics;
   /** The metrics endpoint's port, when serving. */
   readonly metricsPort: number | undefined;
-  private readonly store: StateStore;
+  /** This node's name in the cluster (undefined on one process). */
+  readonly node: string | undefined;
+  private readonly store: WatchState;
+  private readonly cluster: ClusterParts | undefined;
+  private readonly processor: ObjectProcessor;
   private readonly outbox: Outbox;
   private readonly stopController: AbortController;
   private readonly abortController: AbortController;
@@ -69,7 +93,9 @@ export class WatchService {
   private constructor(parts: {
     logger: Logger;
     metrics: Metrics;
-    store: StateStore;
+    store: WatchState;
+    cluster: ClusterParts | undefined;
+    processor: ObjectProcessor;
     outbox: Outbox;
     stopController: AbortController;
     abortController: AbortController;
@@ -81,6 +107,9 @@ export class WatchService {
     this.logger = parts.logger;
     this.metrics = parts.metrics;
     this.store = parts.store;
+    this.cluster = parts.cluster;
+    this.node = parts.cluster?.state.node;
+    this.processor = parts.processor;
     this.outbox = parts.outbox;
     this.stopController = parts.stopController;
     this.abortController = parts.abortController;
@@ -102,24 +131,47 @@ export class WatchService {
       throw new TrailhoundError(first ?? located('TH_CONFIG', 'rules could not be loaded', config.file));
     }
 
-    const store = StateStore.open(config.stateDir, { resetState: options.resetState === true });
-    if (store.reset !== undefined) {
-      logger.warn('the state was damaged: moved aside, starting with a new state (every object is read again)', { damaged: store.reset.movedTo, reason: store.reset.reason });
+    let store: WatchState;
+    let sqlite: StateStore | undefined;
+    let shared: PgWatchState | undefined;
+    if (config.store !== undefined) {
+      try {
+        shared = await PgWatchState.open(config.store, options.node ?? newNodeId());
+      } catch (error) {
+        if (error instanceof StoreError) throw new TrailhoundError(located('TH_STORE_OPEN', error.message, `${config.file}: store`));
+        throw error;
+      }
+      store = shared;
+    } else {
+      sqlite = StateStore.open(config.stateDir, { resetState: options.resetState === true });
+      if (sqlite.reset !== undefined) {
+        logger.warn('the state was damaged: moved aside, starting with a new state (every object is read again)', { damaged: sqlite.reset.movedTo, reason: sqlite.reset.reason });
+      }
+      store = sqlite;
     }
     const opened: { close(): Promise<void> }[] = [];
+    let cluster: ClusterParts | undefined;
     try {
-      const engine = new EngineHost(setup.build, logger);
-      engine.restoreFrom(store);
+      let engine: WatchEngine;
+      let localEngine: EngineHost | undefined;
+      if (sqlite !== undefined) {
+        localEngine = new EngineHost(setup.build, logger);
+        localEngine.restoreFrom(sqlite);
+        engine = localEngine;
+      } else {
+        engine = new NodeEngine(setup.buildNode);
+      }
       const sqsRunners: SqsRunner[] = [];
       const poison = new PoisonFile(config.stateDir);
       // Read by the metrics at scrape time, set below.
-      const live: { processor?: ObjectProcessor; outbox?: Outbox } = {};
+      const live: { processor?: ObjectProcessor; outbox?: Outbox; decider?: WatchDecider } = {};
       const metrics = serviceMetrics({
         newestEventTime: () => live.processor?.newestEventTime,
         lastNotificationAge: () => live.processor?.lastNotificationAge,
         outboxPending: () => live.outbox?.pending() ?? [],
-        correlationGroups: () => engine.detector.correlationStats()?.liveGroups ?? 0,
+        correlationGroups: () => (localEngine === undefined ? (live.decider?.liveGroups() ?? 0) : (localEngine.detector.correlationStats()?.liveGroups ?? 0)),
         inFlightMessages: () => sqsRunners.reduce((sum, runner) => sum + runner.inFlight, 0),
+        ...(shared === undefined ? {} : { deciding: () => live.decider?.deciding === true }),
       });
       const targets = config.sinks.map((sink) =>
         createTarget(sink, {
@@ -135,19 +187,33 @@ export class WatchService {
       live.outbox = delivery;
       opened.push({ close: () => delivery.close() });
       await delivery.start();
-      const processor = new ObjectProcessor({ store, engine, logger, metrics, poison });
+      const batchDelay = Number(process.env.TRAILHOUND_TEST_OBJECT_DELAY_MS ?? '');
+      const processor = new ObjectProcessor({ store, engine, logger, metrics, poison, ...(Number.isFinite(batchDelay) && batchDelay > 0 ? { batchDelayMs: batchDelay } : {}) });
       live.processor = processor;
 
       const endpoint = options.metrics ?? config.metrics;
       const metricsServer = endpoint === undefined ? undefined : await startMetricsServer(metrics, endpoint.host, endpoint.port);
       if (metricsServer !== undefined) opened.push(metricsServer);
 
+      if (shared !== undefined) {
+        const state = shared;
+        const decider = new WatchDecider({ state, build: setup.build, logger, metrics, onAlerts: () => void delivery.flush() });
+        live.decider = decider;
+        const registry = new NodeRegistry(state.store, state.node);
+        await registry.register('watch', undefined, metricsServer === undefined ? undefined : `http://${endpoint?.host ?? '127.0.0.1'}:${metricsServer.port}/metrics`);
+        const beat = (): void => void registry.beat(processor.beat(sqsRunners.reduce((sum, runner) => sum + runner.inFlight, 0))).catch(() => undefined);
+        const heartbeat = setInterval(beat, HEARTBEAT_MS);
+        heartbeat.unref();
+        cluster = { state, decider, registry, heartbeat };
+        decider.start();
+      }
+
       const stopController = new AbortController();
       const abortController = new AbortController();
       const ctx: RunnerContext = { processor, mutex: new Mutex(), outbox: delivery, logger, metrics, poison, stopping: stopController.signal, aborting: abortController.signal };
 
       // What a previous run committed and did not deliver goes out first.
-      const pending = delivery.pending().reduce((sum, item) => sum + item.count, 0);
+      const pending = (await delivery.pending()).reduce((sum, item) => sum + item.count, 0);
       if (pending > 0) logger.info('delivering alerts left from a previous run', { alerts: pending });
       await delivery.flush(true);
 
@@ -189,20 +255,33 @@ export class WatchService {
 
       const housekeeping = setInterval(() => {
         void delivery.flush();
-        try {
-          const pruned = store.prune(config.retentionMs);
-          if (pruned.objects + pruned.alerts > 0) logger.debug('pruned old state', pruned);
-        } catch (error) {
-          logger.warn('pruning the state failed', { error: (error as Error).message });
-        }
+        void (async () => {
+          try {
+            const pruned = await store.prune(config.retentionMs);
+            if (pruned.objects + pruned.alerts > 0) logger.debug('pruned old state', pruned);
+          } catch (error) {
+            logger.warn('pruning the state failed', { error: (error as Error).message });
+          }
+        })();
       }, options.housekeepingMs ?? 5000);
       housekeeping.unref();
 
-      logger.info('watching', { sources: config.sources.length, sinks: config.sinks.length, rules: setup.ruleCount, correlations: setup.correlationCount, state_dir: config.stateDir, ...(metricsServer === undefined ? {} : { metrics_port: metricsServer.port }) });
-      return new WatchService({ logger, metrics, store, outbox: delivery, stopController, abortController, running: Promise.all(runners).then(() => undefined), metricsServer, housekeeping, closers: opened });
+      logger.info('watching', {
+        sources: config.sources.length,
+        sinks: config.sinks.length,
+        rules: setup.ruleCount,
+        correlations: setup.correlationCount,
+        ...(shared === undefined ? { state_dir: config.stateDir } : { store: shared.where, node: shared.node }),
+        ...(metricsServer === undefined ? {} : { metrics_port: metricsServer.port }),
+      });
+      return new WatchService({ logger, metrics, store, cluster, processor, outbox: delivery, stopController, abortController, running: Promise.all(runners).then(() => undefined), metricsServer, housekeeping, closers: opened });
     } catch (error) {
+      if (cluster !== undefined) {
+        clearInterval(cluster.heartbeat);
+        await cluster.decider.stop();
+      }
       for (const item of opened.reverse()) await item.close().catch(() => undefined);
-      store.close();
+      await store.close();
       throw error;
     }
   }
@@ -223,8 +302,17 @@ export class WatchService {
     } finally {
       clearTimeout(grace);
     }
+    if (this.cluster !== undefined) {
+      // The last decision commits; the lease goes to another node at once.
+      clearInterval(this.cluster.heartbeat);
+      await this.cluster.decider.stop();
+    }
     const caughtUp = await this.outbox.flush(true);
-    if (!caughtUp) this.logger.warn('some alerts are still undelivered; they stay in the state and are sent at the next start');
+    if (!caughtUp) this.logger.warn(this.cluster === undefined ? 'some alerts are still undelivered; they stay in the state and are sent at the next start' : 'some alerts are still undelivered; they stay in the shared state and another node (or the next start) sends them');
+    if (this.cluster !== undefined) {
+      await this.cluster.state.releaseSinks().catch(() => undefined);
+      await this.cluster.registry.stopped(this.processor.beat(0)).catch(() => undefined);
+    }
     for (const item of [...this.closers].reverse()) {
       try {
         await item.close();
@@ -232,7 +320,7 @@ export class WatchService {
         this.logger.warn('a resource did not close cleanly', { error: (error as Error).message });
       }
     }
-    this.store.close();
+    await this.store.close();
     this.logger.info('stopped');
   }
 }
