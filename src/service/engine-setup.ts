@@ -59,6 +59,8 @@ export async function setUpEngine(config: WatchConfig, onWarning?: (message: str
       filters: ruleSet.filters,
       includeEvents: config.includeEvents,
       lateness: config.correlation.latenessMs,
+      // Threat-intel buckets wait as long as correlation windows for late records (at least their own 15 minutes).
+      cti: { lateness: config.correlation.latenessMs },
       ...(config.correlation.maxGroups === undefined ? {} : { maxGroups: config.correlation.maxGroups }),
       ...(intel === undefined ? {} : { intel }),
       // A service never reaches "the end of the input": each GuardDuty finding version is emitted as it comes.

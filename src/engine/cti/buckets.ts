@@ -31,6 +31,11 @@ export interface TimeBucketsOptions {
    * partial sums; the unit bounds them.
    */
   hold?: boolean;
+  /**
+   * How long past its end a bucket waits for late records before it closes, ms (default 15
+   * minutes). A service sets its correlation lateness: CloudTrail files arrive out of order.
+   */
+  lateness?: number;
 }
 
 export interface Bucket<S> {
@@ -94,6 +99,7 @@ export class TimeBuckets<S> {
   private readonly maxOpen: number;
   private readonly maxClosed: number;
   private readonly hold: boolean;
+  private readonly lateness: number;
   /** Open buckets by group and start, oldest opened first. */
   private readonly open = new Map<string, Bucket<S>>();
   private readonly openByGroup = new Map<string, Bucket<S>[]>();
@@ -109,6 +115,7 @@ export class TimeBuckets<S> {
     this.maxOpen = Math.max(1, options.maxOpen ?? DEFAULT_MAX_OPEN_BUCKETS);
     this.maxClosed = Math.max(0, options.maxClosed ?? DEFAULT_MAX_CLOSED_BUCKETS);
     this.hold = options.hold === true;
+    this.lateness = options.lateness !== undefined && Number.isFinite(options.lateness) && options.lateness >= 0 ? Math.max(options.lateness, BUCKET_LATENESS_MS) : BUCKET_LATENESS_MS;
   }
 
   get openCount(): number {
@@ -124,7 +131,7 @@ export class TimeBuckets<S> {
       for (let i = siblings.length - 1; i >= 0; i--) {
         const bucket = siblings[i] as Bucket<S>;
         if (bucket.start === start || (bucket.start !== bucket.start && start !== start)) found = bucket;
-        else if (!this.hold && time >= bucket.end + BUCKET_LATENESS_MS) this.closeBucket(bucket);
+        else if (!this.hold && time >= bucket.end + this.lateness) this.closeBucket(bucket);
       }
     }
     if (found !== undefined) return found;
@@ -151,7 +158,7 @@ export class TimeBuckets<S> {
    * before it): what a long-running consumer calls, since its input never ends.
    */
   closeBefore(watermark: number): void {
-    for (const bucket of [...this.open.values()]) if (bucket.end + BUCKET_LATENESS_MS <= watermark) this.closeBucket(bucket);
+    for (const bucket of [...this.open.values()]) if (bucket.end + this.lateness <= watermark) this.closeBucket(bucket);
   }
 
   /** Closes every open bucket (the end of the input), oldest opened first. */
