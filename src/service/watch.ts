@@ -136,7 +136,9 @@ export class WatchService {
     let shared: PgWatchState | undefined;
     if (config.store !== undefined) {
       try {
-        shared = await PgWatchState.open(config.store, options.node ?? newNodeId());
+        // Tests only: shorter leases, so that a killed node's sinks and decisions move on sooner.
+        const lease = Number(process.env.TRAILHOUND_TEST_WATCH_LEASE_MS ?? '');
+        shared = await PgWatchState.open(config.store, options.node ?? newNodeId(), Number.isFinite(lease) && lease > 0 ? lease : undefined);
       } catch (error) {
         if (error instanceof StoreError) throw new TrailhoundError(located('TH_STORE_OPEN', error.message, `${config.file}: store`));
         throw error;
@@ -202,7 +204,9 @@ export class WatchService {
         const registry = new NodeRegistry(state.store, state.node);
         await registry.register('watch', undefined, metricsServer === undefined ? undefined : `http://${endpoint?.host ?? '127.0.0.1'}:${metricsServer.port}/metrics`);
         const beat = (): void => void registry.beat(processor.beat(sqsRunners.reduce((sum, runner) => sum + runner.inFlight, 0))).catch(() => undefined);
-        const heartbeat = setInterval(beat, HEARTBEAT_MS);
+        // Tests only: a faster heartbeat, so that a killed node shows as silent sooner.
+        const every = Number(process.env.TRAILHOUND_TEST_HEARTBEAT_MS ?? '');
+        const heartbeat = setInterval(beat, Number.isFinite(every) && every > 0 ? every : HEARTBEAT_MS);
         heartbeat.unref();
         cluster = { state, decider, registry, heartbeat };
         decider.start();

@@ -240,6 +240,16 @@ function emptyCounts(): AlertPage['counts'] {
   return { status: Object.fromEntries(TRIAGE_STATUSES.map((status) => [status, 0])) as AlertPage['counts']['status'], level: Object.fromEntries(SIGMA_LEVELS.map((level) => [level, 0])) as AlertPage['counts']['level'] };
 }
 
+export interface PutQueuedOptions {
+  /** Told of each record too deep to be stored whole (stored truncated). */
+  onLimit?: (error: LocatedError) => void;
+  /**
+   * A GuardDuty finding version no newer than the stored one is dropped, not seen again: as one
+   * watch process drops it before the store (a watch cluster's memory of versions is the store).
+   */
+  dropStaleFindings?: boolean;
+}
+
 /** One transaction of PgAlertStore.transact(): raw queries and the store's writes on one connection. */
 export interface PgTransaction {
   query<R extends QueryResultRow>(sql: string, values?: unknown[]): Promise<R[]>;
@@ -249,7 +259,7 @@ export interface PgTransaction {
    * the sinks (new ones, and findings this batch brought a newer version of). `onLimit` is told
    * of each record too deep to be stored whole (stored truncated).
    */
-  putQueued(alerts: readonly Alert[], actor: string, object: string, onLimit?: (error: LocatedError) => void): Promise<string[]>;
+  putQueued(alerts: readonly Alert[], actor: string, object: string, options?: PutQueuedOptions): Promise<string[]>;
   countSuppressed(filterId: string, matches: number): Promise<void>;
 }
 
@@ -388,7 +398,7 @@ export class PgAlertStore implements AlertStore {
         work({
           query: async <R extends QueryResultRow>(sql: string, values: unknown[] = []) => (await client.query<R>(sql, values)).rows,
           putAlerts: async (alerts, actor, now = this.clock()) => (alerts.length === 0 ? { inserted: 0, updated: 0 } : counts(await this.putIn(client, alerts, actor, now))),
-          putQueued: async (alerts, actor, object, onLimit) => (alerts.length === 0 ? [] : (await this.putIn(client, alerts, actor, this.clock(), object, onLimit)).queued),
+          putQueued: async (alerts, actor, object, options = {}) => (alerts.length === 0 ? [] : (await this.putIn(client, alerts, actor, this.clock(), object, options)).queued),
           countSuppressed: async (filterId, matches) => {
             if (Number.isSafeInteger(matches) && matches > 0) await client.query('UPDATE suppressions SET suppressed = suppressed + $1 WHERE id = $2', [matches, String(filterId)]);
           },
@@ -402,9 +412,9 @@ export class PgAlertStore implements AlertStore {
     return (await this.query<R>(sql, values)).rows;
   }
 
-  private async putIn(client: PoolClient, alerts: readonly Alert[], actor: string, now: Date, object = actor, onLimit?: (error: LocatedError) => void): Promise<StoreResult & { queued: string[] }> {
+  private async putIn(client: PoolClient, alerts: readonly Alert[], actor: string, now: Date, object = actor, options: PutQueuedOptions = {}): Promise<StoreResult & { queued: string[] }> {
     const nowIso = now.toISOString();
-    const bodies = alerts.map((alert) => alertJson(alert, onLimit));
+    const bodies = alerts.map((alert) => alertJson(alert, options.onLimit));
     // Every writer of outbox positions holds this lock shared until it commits; a sink's reader
     // takes it exclusively (pendingAlerts), so that it never sees a later position committed
     // before an earlier one (a sequence hands out positions in the order of the inserts, not
@@ -422,7 +432,7 @@ export class PgAlertStore implements AlertStore {
     const queued = new Set<string>();
     for (let i = 0; i < alerts.length; i++) {
       const alert = alerts[i] as Alert;
-      const outcome = await this.put(client, alert, bodies[i] as string, actor, object, nowIso, now.getTime());
+      const outcome = await this.put(client, alert, bodies[i] as string, actor, object, nowIso, now.getTime(), options.dropStaleFindings === true);
       if (outcome === 'inserted') inserted += 1;
       else updated += 1;
       if (outcome !== 'seen') queued.add(alert.id);
@@ -431,7 +441,7 @@ export class PgAlertStore implements AlertStore {
   }
 
   /** One alert, as alert-rows.ts stores it on SQLite (inside the caller's transaction). */
-  private async put(client: PoolClient, alert: Alert, body: string, actor: string, object: string, now: string, nowMs: number): Promise<'inserted' | 'requeued' | 'seen'> {
+  private async put(client: PoolClient, alert: Alert, body: string, actor: string, object: string, now: string, nowMs: number, dropStale = false): Promise<'inserted' | 'requeued' | 'seen'> {
     const eventIds = JSON.stringify(alert.event_ids);
     const techniques = JSON.stringify(alert.attack.techniques);
     const tactics = JSON.stringify(alert.attack.tactics);
@@ -479,6 +489,7 @@ export class PgAlertStore implements AlertStore {
     const isFinding = alert.guardduty !== undefined;
     const newer = isFinding && newerFinding(alert, row.body);
     const changed = isFinding ? newer : row.body !== body && comparable(row.body) !== comparable(body);
+    if (isFinding && !newer && dropStale) return 'seen';
     if (!changed) {
       await client.query('UPDATE alerts SET hits = hits + 1, last_seen = $2 WHERE id = $1', [alert.id, now]);
       return 'seen';

@@ -107,9 +107,12 @@ export class PgWatchState implements WatchState {
       // Another node committed (or poisoned) this version first: nothing of this attempt is kept.
       if (marked.length === 0) return undefined;
       let truncated = 0;
-      const queued = await tx.putQueued(commit.alerts, 'watch', commit.object, (error) => {
-        truncated += 1;
-        commit.onLimit?.(error);
+      const queued = await tx.putQueued(commit.alerts, 'watch', commit.object, {
+        dropStaleFindings: true,
+        onLimit: (error) => {
+          truncated += 1;
+          commit.onLimit?.(error);
+        },
       });
       await tx.query('UPDATE objects SET alerts = $3, errors = errors + $4 WHERE uri = $1 AND version = $2', [commit.uri, commit.version, queued.length, truncated]);
       await tx.query("DELETE FROM objects WHERE uri = $1 AND status = 'failing' AND version <> $2", [commit.uri, commit.version]);
