@@ -3,7 +3,9 @@
  * nodes (each `scan --job` and `watch` on a PostgreSQL store beats every few seconds) and of its
  * scan jobs (units pending, in flight, done; decision partitions left). A node whose last
  * heartbeat is older than `--stale` is shown as `silent`: it may have died, and its units go to
- * the others when their leases run out. docs/cluster.md.
+ * the others when their leases run out. For `watch` nodes, also which node decides correlations
+ * (by lease), how many objects' parts wait for it and how old the oldest is (the decision lag),
+ * and which node delivers to each sink. docs/cluster.md.
  */
 import { Command } from 'commander';
 import { located } from '../core/errors.ts';
@@ -11,6 +13,7 @@ import { terminalText } from '../core/terminal-text.ts';
 import { StoreError } from '../store/alert-store.ts';
 import { listJobs, listNodes } from '../store/cluster/node-registry.ts';
 import { JobTable } from '../store/cluster/job-table.ts';
+import { watchClusterStatus } from '../store/cluster/pg-watch-state.ts';
 import { displayStoreSpec, isPostgresSpec } from '../store/index.ts';
 import { PgAlertStore } from '../store/pg-alert-store.ts';
 import { Diagnostics } from './diagnostics.ts';
@@ -40,7 +43,7 @@ export function clusterCommand(setExitCode: (code: number) => void): Command {
   const command = new Command('cluster').description('The nodes and scan jobs of a cluster sharing a PostgreSQL store (docs/cluster.md)').exitOverride();
   command
     .command('status')
-    .description('List the nodes (last heartbeat, units in flight, lag) and scan jobs (units by state) of the cluster')
+    .description('List the nodes (last heartbeat, units in flight, lag), the scan jobs (units by state), and for watch the decider and the sinks\' owners')
     .requiredOption('--store <url>', 'the cluster\'s store: postgres://user@host/db')
     .option('--format <format>', 'text (default) or jsonl', 'text')
     .option('--stale <duration>', 'a node silent for longer is shown as silent (default 30s)', '30s')
@@ -72,6 +75,7 @@ async function status(flags: StatusFlags): Promise<number> {
     await new JobTable(store, '', '').migrate();
     const nodes = await listNodes(store);
     const jobs = await listJobs(store);
+    const watch = await watchClusterStatus(store);
     const now = Date.now();
     const nodeState = (node: (typeof nodes)[number]): string => (node.stopped_at !== null ? 'stopped' : node.age * 1000 > staleMs ? 'silent' : 'alive');
     if (flags.format === 'jsonl') {
@@ -81,6 +85,22 @@ async function status(flags: StatusFlags): Promise<number> {
       }
       for (const job of jobs) {
         process.stdout.write(`${JSON.stringify({ kind: 'job', job: job.job, created_at: job.created_at.toISOString(), listed: job.listed_at !== null, units: job.units, pending: Number(job.pending), in_flight: Number(job.claimed), done: Number(job.done), partitions_left: Number(job.partitions_left), decided: job.decided_at !== null, records: Number(job.records), alerts: Number(job.alerts) })}\n`);
+      }
+      if (watch !== undefined) {
+        process.stdout.write(
+          `${JSON.stringify({
+            kind: 'watch',
+            decider: watch.decider,
+            decider_lease_left_s: watch.leaseLeft,
+            decisions: watch.generation,
+            parts_decided: watch.parts,
+            parts_waiting: watch.waiting,
+            oldest_waiting_s: watch.oldestWaiting,
+            newest_decided_event: watch.newestEvent?.toISOString() ?? null,
+            decided_at: watch.decidedAt?.toISOString() ?? null,
+          })}\n`,
+        );
+        for (const sink of watch.sinks) process.stdout.write(`${JSON.stringify({ kind: 'sink', sink: sink.sink, owner: sink.owner, lease_left_s: sink.leaseLeft, cursor: sink.cursor, pending: sink.pending })}\n`);
       }
       return EXIT.OK;
     }
@@ -96,6 +116,14 @@ async function status(flags: StatusFlags): Promise<number> {
       jobRows.push([terminalText(job.job), job.units, job.pending, job.claimed, job.done, decision, job.records, job.alerts]);
     }
     out.push('', ...columns(nodeRows), '', ...columns(jobRows));
+    if (watch !== undefined) {
+      const decider = watch.decider === null || (watch.leaseLeft ?? 0) <= 0 ? 'no node (the next to claim the lease decides)' : `${terminalText(watch.decider)} (lease ${Math.max(0, watch.leaseLeft ?? 0).toFixed(0)}s left)`;
+      const waiting = watch.waiting === 0 ? 'nothing waiting' : `${watch.waiting} object part(s) waiting, the oldest ${ago(watch.oldestWaiting ?? 0).replace(' ago', '')} old`;
+      out.push('', `watch: decided by ${decider}; ${watch.generation} decision(s) over ${watch.parts} object(s); ${waiting}`);
+      const sinkRows: (string | number)[][] = [['SINK', 'DELIVERED BY', 'LEASE', 'PENDING']];
+      for (const sink of watch.sinks) sinkRows.push([terminalText(sink.sink), terminalText(sink.owner), sink.leaseLeft > 0 ? `${sink.leaseLeft.toFixed(0)}s left` : 'lapsed', sink.pending]);
+      if (watch.sinks.length > 0) out.push('', ...columns(sinkRows));
+    }
     process.stdout.write(`${out.join('\n')}\n`);
     return EXIT.OK;
   } catch (error) {

@@ -253,12 +253,23 @@ if (reason !== undefined) {
     assert.equal(listed.length, 3, status.stdout);
     assert.equal(listed.filter((row) => row.state === 'alive').length, 2, status.stdout);
     assert.equal(listed.filter((row) => row.state === 'silent').length, 1, status.stdout);
+    const ids = (list: Node[]): string[] => list.map((node) => String(node.lines().find((line) => line.msg === 'watching')?.node));
+    assert.equal(listed.find((row) => row.state === 'silent')?.node, ids([victim])[0], 'the silent node is the killed one');
+    const watchRow = jsonLines<{ kind: string; decider?: string; parts_waiting?: number; parts_decided?: number }>(status.stdout).find((row) => row.kind === 'watch');
+    assert.ok(watchRow !== undefined && ids(others).includes(String(watchRow.decider)), `a live node decides: ${status.stdout}`);
+    assert.equal(watchRow.parts_waiting, 0);
+    assert.equal(watchRow.parts_decided, keys.length + 1, 'every object\'s part was absorbed once');
+    const sinkRows = jsonLines<{ kind: string; owner?: string; pending?: number }>(status.stdout).filter((row) => row.kind === 'sink');
+    assert.equal(sinkRows.length, 1);
+    assert.ok(ids(others).includes(String(sinkRows[0]?.owner)) && sinkRows[0]?.pending === 0, `a live node delivers the sink, caught up: ${status.stdout}`);
+    const text = await startCli(['cluster', 'status', '--store', db.url]).done;
+    assert.match(text.stdout, /watch: decided by .+; \d+ decision\(s\) over \d+ object\(s\); nothing waiting/);
     let deciding = 0;
     for (const node of others) {
       const port = node.lines().find((line) => line.msg === 'watching')?.metrics_port;
-      const text = await (await fetch(`http://127.0.0.1:${String(port)}/metrics`)).text();
-      assert.match(text, /^trailhound_objects_total\{[^}]*outcome="processed"[^}]*\} [1-9]/m, `${node.name} counts the objects it processed`);
-      const gauge = /^trailhound_cluster_deciding (\d)$/m.exec(text);
+      const scraped = await (await fetch(`http://127.0.0.1:${String(port)}/metrics`)).text();
+      assert.match(scraped, /^trailhound_objects_total\{[^}]*outcome="processed"[^}]*\} [1-9]/m, `${node.name} counts the objects it processed`);
+      const gauge = /^trailhound_cluster_deciding (\d)$/m.exec(scraped);
       assert.ok(gauge !== null, 'the cluster gauge is exposed');
       deciding += Number(gauge[1]);
     }
