@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { loadWatchConfig } from '../service/config.ts';
 import { setUpEngine } from '../service/engine-setup.ts';
 import { formatLocatedError } from '../core/errors.ts';
+import { displayStoreSpec } from '../store/index.ts';
 import { Diagnostics } from './diagnostics.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -28,6 +29,6 @@ async function checkConfig(file: string): Promise<number> {
   if (setup.errors.length > 0) return EXIT.RULE_OR_CONFIG_ERROR;
   const sources = config.sources.map((source) => source.name).join(', ');
   const sinks = config.sinks.map((sink) => sink.name).join(', ');
-  process.stdout.write(`${file}: ok (${config.sources.length} sources: ${sources}; ${config.sinks.length} sinks: ${sinks}; ${setup.ruleCount} rules, ${setup.correlationCount} correlations; state in ${config.stateDir})\n`);
+  process.stdout.write(`${file}: ok (${config.sources.length} sources: ${sources}; ${config.sinks.length} sinks: ${sinks}; ${setup.ruleCount} rules, ${setup.correlationCount} correlations; ${config.store === undefined ? `state in ${config.stateDir}` : `state shared in ${displayStoreSpec(config.store)} (a cluster node)`})\n`);
   return EXIT.OK;
 }

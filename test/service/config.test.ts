@@ -94,3 +94,16 @@ test('trailhound config check: exit 0 and a summary for a valid file, exit 2 wit
     assert.match(ko.stderr, /bad\.yml:5:20: TH_CONFIG a sink: unknown key 'colour'/);
   });
 });
+
+test('store: takes a postgres:// URL (from the environment too) and refuses anything else, located', () => {
+  const base = `state_dir: ./state\nsources:\n  - type: folder\n    path: ./in\nsinks:\n  - type: stdout\n`;
+  const shared = parseWatchConfig(`${base}store: \${PG_URL}\n`, '/etc/trailhound/trailhound.yml', { PG_URL: 'postgres://th:secret@db.internal/th' });
+  assert.deepEqual(shared.errors, []);
+  assert.equal(shared.config?.store, 'postgres://th:secret@db.internal/th');
+  assert.equal(parseWatchConfig(base, '/etc/trailhound/trailhound.yml').config?.store, undefined, 'no store: the SQLite state');
+  const file = parseWatchConfig(`${base}store: alerts.db\n`, '/etc/trailhound/trailhound.yml');
+  assert.equal(file.config, undefined);
+  assert.equal(file.errors.length, 1);
+  assert.match(file.errors[0]?.location ?? '', /trailhound\.yml:7:\d+$/);
+  assert.match(file.errors[0]?.message ?? '', /store must be a postgres:\/\/ URL/);
+});
