@@ -27,8 +27,7 @@ import type { MatcherRecipe } from '../scan/worker-recipe.ts';
 import type { SourceOptions } from '../sources/index.ts';
 import type { FileSourceOptions } from '../sources/files.ts';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES } from '../formats/open-unit.ts';
-import { DEFAULT_CLUSTER_RETRY_MS, DEFAULT_LEASE_MS } from '../scan/job-scan.ts';
-import { checkJobFlags, jobIdentity, runScanJob } from './scan-job.ts';
+import { DEFAULT_CLUSTER_RETRY_MS, DEFAULT_LEASE_MS } from '../scan/job-defaults.ts';
 import { readBaselineFile, writeBaselineFile } from '../store/baseline-file.ts';
 import type { BaselineFileData } from '../engine/correlation/baseline.ts';
 
@@ -145,7 +144,9 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   const range = parseRange(flags, diagnostics);
   if (range === undefined) return EXIT.RULE_OR_CONFIG_ERROR;
 
-  const jobLimits = flags.job === undefined ? undefined : checkJobFlags(paths, flags, diagnostics);
+  // Loaded only for --job: it brings the PostgreSQL driver.
+  const job = flags.job === undefined ? undefined : await import('./scan-job.ts');
+  const jobLimits = job === undefined ? undefined : job.checkJobFlags(paths, flags, diagnostics);
   if (flags.job !== undefined && jobLimits === undefined) return EXIT.RULE_OR_CONFIG_ERROR;
 
   const rulePaths = [...(flags.defaultRules ? [DEFAULT_RULES_DIR] : []), ...flags.rules];
@@ -252,12 +253,12 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
     regions: flags.regionFilter.flatMap((item) => item.split(',')).map((item) => item.trim()).filter((item) => item !== ''),
     followSymlinks: flags.followSymlinks,
   };
-  if (flags.job !== undefined && jobLimits !== undefined) {
-    return runScanJob({
+  if (job !== undefined && jobLimits !== undefined) {
+    return job.runScanJob({
       paths,
       flags,
       limits: jobLimits,
-      identity: jobIdentity(paths, detector, {
+      identity: job.jobIdentity(paths, detector, {
         correlations: ruleSet.correlations.map((rule) => [rule.id, rule.type, rule.timespanMs, rule.groupBy, JSON.stringify(rule.condition), rule.level ?? null]),
         filters: ruleSet.filters.map((filter) => filter.label),
         levels: ruleSet.rules.map((rule) => [rule.id, rule.level]),

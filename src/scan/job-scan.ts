@@ -35,9 +35,9 @@ import { NodeRegistry, newNodeId } from '../store/cluster/node-registry.ts';
 import { ScanRun } from './scan-run.ts';
 import type { TimeRange } from '../core/time-range.ts';
 
-export const DEFAULT_JOB_PARTITIONS = 16;
-export const DEFAULT_LEASE_MS = 60_000;
-export const DEFAULT_CLUSTER_RETRY_MS = 120_000;
+import { DEFAULT_CLUSTER_RETRY_MS, DEFAULT_JOB_PARTITIONS, DEFAULT_LEASE_MS } from './job-defaults.ts';
+
+export { DEFAULT_CLUSTER_RETRY_MS, DEFAULT_JOB_PARTITIONS, DEFAULT_LEASE_MS };
 const MAX_UNIT_ATTEMPTS = 3;
 
 export interface JobScanRequest {

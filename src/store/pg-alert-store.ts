@@ -43,6 +43,9 @@ import {
 } from './alert-store.ts';
 import { comparable, detectionSummary, guardDutyOf, newerFinding } from './alert-rows.ts';
 import { migratePg, type MigrationResult } from './pg-schema.ts';
+import { redactUrl } from './store-url.ts';
+
+export { redactUrl };
 import {
   DEFAULT_STATUSES,
   LastUsedThrottle,
@@ -104,11 +107,6 @@ export interface PgAlertStoreOptions {
   statementTimeoutMs?: number;
   /** To connect, in milliseconds (default 10 000). */
   connectTimeoutMs?: number;
-}
-
-/** The URL with its password (user:password@, and password= / sslpassword= parameters) replaced by ***. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*?):([^@/?#]*)@/i, '$1$2:***@').replace(/([?&](?:ssl)?password=)[^&#]*/gi, '$1***');
 }
 
 /** The secrets of a URL (its password), to be scrubbed from any message. */
