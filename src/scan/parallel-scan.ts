@@ -130,7 +130,15 @@ function matchedRules(matched: Int32Array, count: number, rules: readonly Compil
   return out;
 }
 
-/** Scans request.inputs with `count` workers; results go through `run` in input order. */
+/** The main thread scans alone until it has read this much, or for this long; then the workers start. */
+const START_WORKERS_AFTER_BYTES = 4 * 1024 * 1024;
+const START_WORKERS_AFTER_MS = 100;
+
+/**
+ * Scans request.inputs with `count` workers; results go through `run` in input order. With
+ * `mainThreadWhileBooting`, this thread scans alone at first (a small scan is over before a
+ * worker would be), and scans in turn while the workers load.
+ */
 export async function scanParallel(run: ScanRun, count: number, mainThreadWhileBooting: boolean, init: WorkerInit): Promise<void> {
   let failure: Error | undefined;
   // A worker that fails fails every unit in flight (never a race against a pending promise:
@@ -140,12 +148,20 @@ export async function scanParallel(run: ScanRun, count: number, mainThreadWhileB
     for (const worker of workers) worker.abandon(failure);
   };
   const workers: ScanWorker[] = [];
-  const module = scanWorkerModule();
   const rules = run.request.detector.index;
-  const mainRules = rules.fingerprint();
   const maxDecompressed = run.request.maxDecompressed;
   const workerInit: ScanWorkerInit = maxDecompressed === undefined ? init : { ...init, maxDecompressed };
-  for (let i = 0; i < count; i++) workers.push(new ScanWorker(workerInit, module, mainRules, fail));
+  // Workers start once the scan has shown it is worth them: a thread costs a core some 80 ms
+  // to start and load the rules, more than a scan of a few small files takes on this thread.
+  const started = performance.now();
+  let scannedBytes = 0;
+  const startWorkers = (): void => {
+    if (workers.length > 0) return;
+    const module = scanWorkerModule();
+    const mainRules = rules.fingerprint();
+    for (let i = 0; i < count; i++) workers.push(new ScanWorker(workerInit, module, mainRules, fail));
+  };
+  const worthWorkers = (): boolean => !mainThreadWhileBooting || scannedBytes >= START_WORKERS_AFTER_BYTES || performance.now() - started >= START_WORKERS_AFTER_MS;
   const queue: Array<{ unit: InputUnit; outcome: Promise<Outcome> }> = [];
   let seq = 0;
 
@@ -184,8 +200,11 @@ export async function scanParallel(run: ScanRun, count: number, mainThreadWhileB
       if (failure !== undefined) throw failure;
       // Until a worker has loaded its rules (a second or so), the main thread scans in turn:
       // a small scan is over before any worker is needed.
+      if (workers.length === 0 && worthWorkers()) startWorkers();
       if (mainThreadWhileBooting && queue.length === 0 && !workers.some((worker) => worker.ready)) {
-        await run.decodeUnit(unit, await prepareUnit(unit, maxDecompressed));
+        const bytes = await prepareUnit(unit, maxDecompressed);
+        scannedBytes += (bytes.plain ?? bytes.raw)?.length ?? unit.size ?? 0;
+        await run.decodeUnit(unit, bytes);
         continue;
       }
       dispatch(unit);
