@@ -3,6 +3,7 @@
  * on stderr, and the per-feed counts `intel check` prints. Feeds are configuration: an error in
  * one makes the exit code 2, but what loaded is still used.
  */
+import { thousands } from '../core/thousands.ts';
 import type { LocatedError } from '../core/errors.ts';
 import { parseTimespan } from '../sigma/correlation.ts';
 import type { Indicator } from '../intel/indicator.ts';
@@ -105,7 +106,7 @@ export function describeLoadedFeeds(reports: readonly FeedReport[]): string {
   const loaded = total.ipv4 + total.ipv6 + total.cidr + total.domain;
   const left = [expired > 0 ? `${expired} expired` : '', revoked > 0 ? `${revoked} revoked` : '', unsupported > 0 ? `${unsupported} unsupported` : '', refused > 0 ? `${refused} refused as too broad` : ''].filter(Boolean);
   return (
-    `threat intel: ${loaded.toLocaleString('en-US')} indicators from ${reports.length} feed${reports.length === 1 ? '' : 's'} ` +
+    `threat intel: ${thousands(loaded)} indicators from ${reports.length} feed${reports.length === 1 ? '' : 's'} ` +
     `(ipv4 ${total.ipv4}, ipv6 ${total.ipv6}, cidr ${total.cidr}, domain ${total.domain})` +
     (left.length > 0 ? `; left out: ${left.join(', ')}` : '')
   );

@@ -1,14 +1,15 @@
+import { thousands } from '../core/thousands.ts';
 import type { ScanSummary } from '../scan/scan-run.ts';
 import { SIGMA_LEVELS } from '../core/levels.ts';
 import { MAX_JSON_DEPTH } from '../core/json-depth.ts';
 
 function plural(count: number, word: string): string {
-  return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
+  return `${thousands(count)} ${word}${count === 1 ? '' : 's'}`;
 }
 
 function rate(records: number, ms: number): string {
   if (ms <= 0) return '';
-  return `${Math.round((records * 1000) / ms).toLocaleString('en-US')} records/s`;
+  return `${thousands(Math.round((records * 1000) / ms))} records/s`;
 }
 
 /** The running line on a terminal: inputs, records, speed, alerts. */
@@ -36,8 +37,8 @@ export function formatSummary(summary: Readonly<ScanSummary>, ruleCount: number,
     `trailhound: ${plural(summary.records, 'record')} from ${plural(summary.inputs, 'input')} against ${plural(ruleCount, 'rule')} in ${(summary.durationMs / 1000).toFixed(2)}s`,
     `${plural(summary.alerts, 'alert')}${levels === '' ? '' : ` (${levels})`}`,
   ];
-  if (summary.skipped > 0) parts.push(`${summary.skipped.toLocaleString('en-US')} skipped (digests, control messages, sample findings, indicator lists)`);
-  if (summary.outsideTimeRange > 0) parts.push(`${summary.outsideTimeRange.toLocaleString('en-US')} outside --since/--until`);
+  if (summary.skipped > 0) parts.push(`${thousands(summary.skipped)} skipped (digests, control messages, sample findings, indicator lists)`);
+  if (summary.outsideTimeRange > 0) parts.push(`${thousands(summary.outsideTimeRange)} outside --since/--until`);
   const truncated = extras.truncatedRecords ?? 0;
   if (truncated > 0) parts.push(`${plural(truncated, 'record')} nested deeper than ${MAX_JSON_DEPTH} levels, written truncated in alerts (TH_INPUT_LIMIT, see above)`);
   if (summary.inputErrors > 0) parts.push(`${plural(summary.inputErrors, 'input error')} in ${plural(summary.inputsWithErrors, 'input')} (see above)`);

@@ -18,11 +18,21 @@
  * split first, by us, so that every location is a line and one bad quote cannot swallow the
  * lines after it.
  */
-import { CsvError, parse, type Options } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
+import type { Options } from 'csv-parse/sync';
 import { feedLimits, reportValue, type FeedContext } from './feed-context.ts';
 import type { Indicator, SideHint } from './indicator.ts';
 import { parseIndicatorValue } from './indicator-value.ts';
 import { parseFeedTime } from './expiry.ts';
+
+type CsvParse = typeof import('csv-parse/sync');
+let loaded: CsvParse | undefined;
+
+/** csv-parse, loaded at the first CSV line: a scan without a CSV feed does not pay for it. */
+function csvParse(): CsvParse {
+  loaded ??= createRequire(import.meta.url)('csv-parse/sync') as CsvParse;
+  return loaded;
+}
 
 export interface CsvFeedOptions {
   /** Header name of the indicator column. */
@@ -91,12 +101,12 @@ export function splitCsvLine(line: string, delimiter: string): string[] | undefi
 /** csv-parse on one line: its cells, or why it is not valid CSV. */
 function csvCells(line: string, delimiter: string): { cells?: string[]; error?: string } {
   try {
-    const records = parse(line, OPTIONS.get(delimiter) ?? parseOptions(delimiter)) as string[][];
+    const records = csvParse().parse(line, OPTIONS.get(delimiter) ?? parseOptions(delimiter)) as string[][];
     // More than one record: a carriage return inside the line, outside quotes.
     if (records.length > 1) return { error: 'a carriage return inside the line' };
     return { cells: records[0] ?? [''] };
   } catch (error) {
-    if (error instanceof CsvError) return { error: error.message.replace(/ at line \d+\.?$/, '').replace(/\.$/, '') };
+    if (error instanceof csvParse().CsvError) return { error: error.message.replace(/ at line \d+\.?$/, '').replace(/\.$/, '') };
     throw error;
   }
 }
