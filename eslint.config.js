@@ -3,11 +3,11 @@ import tseslint from 'typescript-eslint';
 import { layersPlugin } from './eslint-rules/import-layers.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'bench/node_modules/', 'bench/data/', 'coverage/', 'wasm/'] },
+  { ignores: ['node_modules/', 'bench/node_modules/', 'bench/data/', 'bench/data-cluster/', 'coverage/', 'wasm/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setImmediate: 'readonly', TextDecoder: 'readonly', TextEncoder: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setImmediate: 'readonly', performance: 'readonly', TextDecoder: 'readonly', TextEncoder: 'readonly' } },
   },
   {
     files: ['**/*.ts'],

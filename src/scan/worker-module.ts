@@ -3,8 +3,8 @@
  * build step), the worker module is bundled once per process with esbuild (tsx's own compiler)
  * into one JavaScript module: started through tsx instead, each worker loads some 200 modules
  * through tsx's loader thread, 1.4 s of a 2-core machine before its first file. When esbuild
- * cannot bundle, workers start through tsx as before; from compiled JavaScript, from
- * worker-thread.js.
+ * cannot bundle, workers start through tsx as before; from the compiled build (dist/,
+ * scripts/build.mjs), from its dist/scan-worker.mjs.
  *
  * The bundle is self-contained (the packages it needs are inside it; the AWS SDK, which no
  * worker loads, stays outside), so it runs from anywhere: it is written, with its source map,
@@ -176,9 +176,13 @@ async function bundleUrl(): Promise<URL | undefined> {
 
 let cached: Promise<URL> | undefined;
 
+/** Set in every module of the compiled build (scripts/build.mjs): the URL of dist/. */
+declare const __trailhoundDist: string | undefined;
+
 /** The URL to start scan workers from (built once per process). */
 export function scanWorkerModule(): Promise<URL> {
-  if (!new URL(import.meta.url).pathname.endsWith('.ts')) return Promise.resolve(new URL('../engine/worker-thread.js', import.meta.url));
+  // Compiled: the build's own worker entry, beside the CLI's.
+  if (typeof __trailhoundDist === 'string') return Promise.resolve(new URL('./scan-worker.mjs', __trailhoundDist));
   cached ??= bundleUrl().then((url) => url ?? tsxBootstrap());
   return cached;
 }
