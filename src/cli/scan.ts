@@ -174,8 +174,11 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   if (cti === undefined) return EXIT.RULE_OR_CONFIG_ERROR;
   // One clock for the rules here and in the workers (filters' `expires`).
   const now = Date.now();
+  // The rule files as read here go to the workers, which compile them without reading.
+  const ruleTexts: [string, string][] = [];
   const ruleSet = await loadRuleSet({
     paths: rulePaths,
+    ruleTexts,
     filterPaths: flags.filters,
     ...(flags.vars === undefined ? {} : { varsFile: flags.vars }),
     ...(flags.tuning === undefined ? {} : { tuningFile: flags.tuning }),
@@ -241,6 +244,7 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
 
   const recipe: MatcherRecipe = {
     rulePaths,
+    ruleTexts,
     ...(flags.vars === undefined ? {} : { varsFile: flags.vars }),
     ...(flags.tuning === undefined ? {} : { tuningFile: flags.tuning }),
     now,

@@ -1,6 +1,7 @@
 import { located } from '../core/errors.ts';
 import type { LocatedError } from '../core/errors.ts';
 import { loadRulePaths, parsePlaceholderFile } from '../sigma/index.ts';
+import type { RuleTexts } from '../sigma/load.ts';
 import { parseCorrelationDocument } from '../sigma/correlation.ts';
 import type { CorrelationRule } from '../sigma/correlation.ts';
 import { compileFilterDocument } from '../sigma/filter.ts';
@@ -27,6 +28,10 @@ export interface RuleSetRequest {
   now?: Date;
   /** --tuning: per-rule overrides (src/pack/tuning.ts), applied before anything is compiled into an index. */
   tuningFile?: string;
+  /** Collects the rule files' texts as they are read (`paths` only), for the scan workers. */
+  ruleTexts?: [string, string][];
+  /** Compiles these rule files' texts instead of reading `paths` (a scan worker: the main thread read them). */
+  readTexts?: RuleTexts;
 }
 
 export interface RuleSet {
@@ -87,7 +92,11 @@ export async function loadRuleSet(request: RuleSetRequest): Promise<RuleSet> {
   const errors: LocatedError[] = [];
   const warnings: LocatedError[] = [];
   const vars = request.varsFile === undefined ? new Map<string, readonly string[]>() : await loadVars(request.varsFile, errors);
-  const loaded = await loadRulePaths(request.paths, { vars });
+  const collected = request.ruleTexts;
+  const loaded = await loadRulePaths(request.paths, { vars }, {
+    ...(collected === undefined ? {} : { onText: (file: string, text: string) => void collected.push([file, text]) }),
+    ...(request.readTexts === undefined ? {} : { texts: request.readTexts }),
+  });
   errors.push(...loaded.errors);
 
   const byId = new Map<string, CompiledDetectionRule>();

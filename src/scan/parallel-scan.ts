@@ -65,11 +65,14 @@ class ScanWorker {
   constructor(init: WorkerInit, module: Promise<URL>, mainRules: string, onFailure: (error: Error) => void) {
     this.worker = module.then((url) => {
       if (this.closed) return undefined;
+      const startedAt = performance.now();
       const worker = new Worker(url, workerOptions(init));
       this.started = worker;
       worker.on('message', (message: UnitResult) => {
         if (message.kind === 'ready') {
           this.ready = true;
+          // The benchmark's measure of a worker's start (bench/startup.ts): from new Worker() to its rules loaded.
+          if (process.env.TRAILHOUND_TRACE_WORKERS === '1') process.stderr.write(`trailhound: scan worker ready in ${(performance.now() - startedAt).toFixed(1)} ms\n`);
           this.sameRules = message.rules === mainRules;
           return;
         }

@@ -8,11 +8,14 @@
 import { Matcher } from '../engine/match/matcher.ts';
 import { loadRuleSet } from '../pack/rule-set.ts';
 import { loadFeeds } from '../intel/load.ts';
+import type { RuleTexts } from '../sigma/load.ts';
 import type { NetworkLimits } from '../intel/network-limits.ts';
 
 export interface MatcherRecipe {
   /** Rule files and folders, in load order (the built-in pack first unless left out). */
   rulePaths: string[];
+  /** The rule files' texts as the main thread read them: a worker compiles them without reading (it starts sooner). */
+  ruleTexts?: RuleTexts;
   /** The --vars file for `|expand` placeholders. */
   varsFile?: string;
   /** The --tuning file: disabled rules must be left out of the workers' index too. */
@@ -30,6 +33,7 @@ export interface MatcherRecipe {
 export async function workerMatcher(recipe: MatcherRecipe): Promise<Matcher> {
   const ruleSet = await loadRuleSet({
     paths: recipe.rulePaths,
+    ...(recipe.ruleTexts === undefined ? {} : { readTexts: recipe.ruleTexts }),
     ...(recipe.varsFile === undefined ? {} : { varsFile: recipe.varsFile }),
     ...(recipe.tuningFile === undefined ? {} : { tuningFile: recipe.tuningFile }),
     now: new Date(recipe.now),

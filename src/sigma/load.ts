@@ -134,8 +134,27 @@ async function collectFiles(path: string, files: string[], errors: LocatedError[
 /** Rule files read ahead of the one being compiled. */
 const READ_AHEAD = 16;
 
-export async function loadRulePaths(paths: string[], options: CompileOptions = {}): Promise<RuleLoadResult> {
+/** The rule files as one load read them, in load order: another load (a scan worker) compiles the same texts without reading. */
+export type RuleTexts = readonly (readonly [file: string, text: string])[];
+
+export interface RuleReadOptions {
+  /** Told of each rule file's text as it is read (in load order). */
+  onText?: (file: string, text: string) => void;
+  /** The files and texts to compile instead of reading `paths` (their load errors were reported by whoever read them). */
+  texts?: RuleTexts;
+}
+
+export async function loadRulePaths(paths: string[], options: CompileOptions = {}, via: RuleReadOptions = {}): Promise<RuleLoadResult> {
   const result: RuleLoadResult = { rules: [], otherDocuments: [], errors: [] };
+  if (via.texts !== undefined) {
+    for (const [file, text] of via.texts) {
+      const loaded = loadRuleText(text, file, options);
+      result.rules.push(...loaded.rules);
+      result.otherDocuments.push(...loaded.otherDocuments);
+      result.errors.push(...loaded.errors);
+    }
+    return result;
+  }
   const files: string[] = [];
   const visited = new Set<string>();
   for (const path of paths) await collectFiles(path, files, result.errors, visited, true);
@@ -170,6 +189,7 @@ export async function loadRulePaths(paths: string[], options: CompileOptions = {
       result.errors.push(readError(error, 'rule file', file));
       continue;
     }
+    via.onText?.(file, text);
     const loaded = loadRuleText(text, file, options);
     result.rules.push(...loaded.rules);
     result.otherDocuments.push(...loaded.otherDocuments);

@@ -272,3 +272,16 @@ describe('parsePlaceholderFile', () => {
     assert.equal(rule?.match({ f: 'x', user: 'anyone' }), true);
   });
 });
+
+const DEFAULT_RULES_DIR_FOR_TEXTS = new URL('../../rules/', import.meta.url).pathname;
+
+test('the texts one load read compile, without reading, into the same rules (a scan worker starts from them)', async () => {
+  const texts: [string, string][] = [];
+  const read = await loadRulePaths([DEFAULT_RULES_DIR_FOR_TEXTS], {}, { onText: (file, text) => void texts.push([file, text]) });
+  assert.ok(texts.length > 50, 'every rule file of the pack is told');
+  assert.deepEqual([...new Set(texts.map(([file]) => file))].length, texts.length, 'each file once');
+  const again = await loadRulePaths(['/nonexistent/never-read'], {}, { texts });
+  assert.deepEqual(again.errors, [], 'nothing is read: the paths are not even looked at');
+  assert.deepEqual(again.rules.map((rule) => [rule.id, rule.name, rule.level, rule.position]), read.rules.map((rule) => [rule.id, rule.name, rule.level, rule.position]));
+  assert.deepEqual(again.otherDocuments.length, read.otherDocuments.length);
+});
