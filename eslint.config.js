@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import { layersPlugin } from './eslint-rules/import-layers.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'bench/node_modules/', 'bench/data/', 'bench/data-cluster/', 'bench/data-startup/', 'coverage/', 'wasm/', 'dist/'] },
+  { ignores: ['node_modules/', 'bench/node_modules/', 'bench/data/', 'bench/data-cluster/', 'bench/data-startup/', 'bench/data-cores/', 'coverage/', 'wasm/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

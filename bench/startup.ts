@@ -5,7 +5,7 @@
  * (TRAILHOUND_FROM_SOURCES=1):
  * - `trailhound --version`;
  * - `trailhound scan samples/` (the README's Quick start: 10 small files, no worker started);
- * - a scan worker's start, from `new Worker()` to its rules compiled (TRAILHOUND_TRACE_WORKERS=1)
+ * - a scan worker's start, from `new Worker()` to its rules compiled (TRAILHOUND_TRACE_SCAN=1)
  *   on a scan large enough to start 2 workers, while the main thread scans.
  *
  *   cd bench && npm run startup -- [--reps 15] [--no-write]
@@ -63,7 +63,7 @@ function timed(args: readonly string[], fromSources: boolean): Spread {
 function workerStarts(inputs: readonly string[], runs: number): Spread {
   const starts: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const result = run([process.execPath, CLI, 'scan', ...inputs, '--workers', '2', '--format', 'jsonl'], { cwd: ROOT, env: { ...process.env, TRAILHOUND_TRACE_WORKERS: '1' } });
+    const result = run([process.execPath, CLI, 'scan', ...inputs, '--workers', '2', '--format', 'jsonl'], { cwd: ROOT, env: { ...process.env, TRAILHOUND_TRACE_SCAN: '1' } });
     for (const match of result.stderr.matchAll(/scan worker ready in ([\d.]+) ms/g)) starts.push(Number(match[1]));
   }
   if (starts.length === 0) throw new Error('no worker started: the corpus is too small');

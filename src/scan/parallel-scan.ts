@@ -72,7 +72,7 @@ class ScanWorker {
         if (message.kind === 'ready') {
           this.ready = true;
           // The benchmark's measure of a worker's start (bench/startup.ts): from new Worker() to its rules loaded.
-          if (process.env.TRAILHOUND_TRACE_WORKERS === '1') process.stderr.write(`trailhound: scan worker ready in ${(performance.now() - startedAt).toFixed(1)} ms\n`);
+          if (process.env.TRAILHOUND_TRACE_SCAN === '1') process.stderr.write(`trailhound: scan worker ready in ${(performance.now() - startedAt).toFixed(1)} ms\n`);
           this.sameRules = message.rules === mainRules;
           return;
         }
