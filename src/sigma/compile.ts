@@ -249,7 +249,7 @@ export function compileDetectionSection(section: SigmaNode | Readonly<Record<str
   }
 
   // Search identifiers, in the order written.
-  const ctx: ItemContext = { errors, vars: options.vars };
+  const ctx: ItemContext = { errors, vars: options.vars, ...(options.deferRegex === true ? { deferRegex: true } : {}) };
   const identifiers = new Map<string, Compiled | undefined>();
   const order: string[] = [];
   for (const entry of node.entries) {

@@ -50,6 +50,8 @@ export interface CompiledItem {
 export interface ItemContext {
   readonly errors: LocatedError[];
   readonly vars: PlaceholderValues | undefined;
+  /** CompileOptions.deferRegex. */
+  readonly deferRegex?: boolean;
 }
 
 type Scalar = string | number | boolean;
@@ -286,9 +288,18 @@ export function compileDetectionItem(key: string | undefined, keyPosition: Sourc
           break;
         }
         case 're': {
-          const regex = compileSigmaRegex(scalarText(node.value), plan.reFlags);
-          const search = regex.test;
-          scalarTests.push((value) => search(typeof value === 'string' ? value : String(value)));
+          const source = scalarText(node.value);
+          const flags = plan.reFlags;
+          let search = ctx.deferRegex === true ? undefined : compileSigmaRegex(source, flags).test;
+          // Deferred (CompileOptions.deferRegex): a pattern the first load refused matches nothing here (that load left its rule out).
+          const first = (): ((text: string) => boolean) => {
+            try {
+              return compileSigmaRegex(source, flags).test;
+            } catch {
+              return () => false;
+            }
+          };
+          scalarTests.push((value) => (search ??= first())(typeof value === 'string' ? value : String(value)));
           const required = regexLiteral(scalarText(node.value), plan.reFlags);
           literalsPerValue.push(required === undefined ? undefined : [required]);
           break;

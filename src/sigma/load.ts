@@ -147,8 +147,10 @@ export interface RuleReadOptions {
 export async function loadRulePaths(paths: string[], options: CompileOptions = {}, via: RuleReadOptions = {}): Promise<RuleLoadResult> {
   const result: RuleLoadResult = { rules: [], otherDocuments: [], errors: [] };
   if (via.texts !== undefined) {
+    // Compiled and reported once already: regular expressions wait for their first test.
+    const deferred = { ...options, deferRegex: true };
     for (const [file, text] of via.texts) {
-      const loaded = loadRuleText(text, file, options);
+      const loaded = loadRuleText(text, file, deferred);
       result.rules.push(...loaded.rules);
       result.otherDocuments.push(...loaded.otherDocuments);
       result.errors.push(...loaded.errors);

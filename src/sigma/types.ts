@@ -39,6 +39,11 @@ export type PlaceholderValues = ReadonlyMap<string, readonly string[]>;
 
 export interface CompileOptions {
   vars?: PlaceholderValues;
+  /**
+   * Regular expressions are compiled at their first test instead of at load: for texts another
+   * load already compiled and reported (a scan worker's), so that the worker starts sooner.
+   */
+  deferRegex?: boolean;
 }
 
 /**

@@ -10,7 +10,7 @@ import { after, describe, test } from 'node:test';
 import { compileDetectionSection } from '../../src/sigma/compile.ts';
 import { loadRulePaths, loadRuleText } from '../../src/sigma/load.ts';
 import { parsePlaceholderFile } from '../../src/sigma/placeholders.ts';
-import type { SigmaMapNode } from '../../src/sigma/types.ts';
+import type { CompiledDetectionRule, SigmaMapNode } from '../../src/sigma/types.ts';
 import { dedent, RULE_ID, ruleText } from './helpers.ts';
 
 const FULL_RULE = dedent(`
@@ -284,4 +284,37 @@ test('the texts one load read compile, without reading, into the same rules (a s
   assert.deepEqual(again.errors, [], 'nothing is read: the paths are not even looked at');
   assert.deepEqual(again.rules.map((rule) => [rule.id, rule.name, rule.level, rule.position]), read.rules.map((rule) => [rule.id, rule.name, rule.level, rule.position]));
   assert.deepEqual(again.otherDocuments.length, read.otherDocuments.length);
+});
+
+test('deferRegex: a regular expression compiles at its first test and matches as compiled at load; one the first load refused matches nothing, never throws', () => {
+  const detection = `
+    selection:
+      eventName|re: '^(Get|List)[A-Z][a-z]+$'
+      userAgent|re|i: 'AWS-CLI/2\\.'
+    condition: selection
+  `;
+  const eager = loadRuleText(ruleText(detection), 'rule.yml');
+  const deferred = loadRuleText(ruleText(detection), 'rule.yml', { deferRegex: true });
+  assert.deepEqual(eager.errors, []);
+  assert.deepEqual(deferred.errors, []);
+  const records = [
+    { eventName: 'GetObject', userAgent: 'aws-cli/2.15.30' },
+    { eventName: 'GetObjectAcl', userAgent: 'aws-cli/2.15.30' },
+    { eventName: 'ListBuckets', userAgent: 'Boto3/1.28' },
+    { eventName: 'PutObject', userAgent: 'aws-cli/2.15.30' },
+    { eventName: 42, userAgent: 'AWS-CLI/2.1' },
+  ];
+  const matches = (rule: CompiledDetectionRule | undefined): boolean[] => records.map((record) => rule?.match(record) ?? false);
+  assert.deepEqual(matches(deferred.rules[0]), matches(eager.rules[0]));
+  assert.deepEqual(matches(eager.rules[0]), [true, false, false, false, false]);
+
+  const unsafe = `
+    selection:
+      requestParameters.roleName|re: '(a+)+\\1'
+    condition: selection
+  `;
+  assert.equal(loadRuleText(ruleText(unsafe), 'rule.yml').rules.length, 0, 'refused at load');
+  const late = loadRuleText(ruleText(unsafe), 'rule.yml', { deferRegex: true }).rules[0];
+  assert.ok(late !== undefined);
+  assert.equal(late.match({ requestParameters: { roleName: `${'a'.repeat(40)}!` } }), false);
 });
