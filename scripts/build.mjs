@@ -16,7 +16,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sourcesKey } from '../bin/compiled.js';
+import { contentKey, sourcesKey } from '../bin/compiled.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // `--outdir DIR` (tests): another output folder; bin/trailhound.js only ever runs dist/.
@@ -73,6 +73,7 @@ const result = await esbuild.build({
 });
 
 const key = sourcesKey(root);
+const content = contentKey(root);
 const outputs = Object.keys(result.metafile.outputs).filter((file) => file.endsWith('.mjs'));
-await writeFile(join(dist, 'build.json'), `${JSON.stringify({ key, node: process.version, builtAt: new Date().toISOString(), outputs: outputs.length }, null, 2)}\n`);
+await writeFile(join(dist, 'build.json'), `${JSON.stringify({ key, content, node: process.version, builtAt: new Date().toISOString(), outputs: outputs.length }, null, 2)}\n`);
 process.stderr.write(`trailhound build: ${relative(root, dist) || '.'}/ (${outputs.length} modules) in ${Math.round(performance.now() - started)} ms\n`);

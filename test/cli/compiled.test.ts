@@ -12,11 +12,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { compiledEntry, sourcesKey } from '../../bin/compiled.js';
+import { compiledEntry, contentKey, sourcesKey } from '../../bin/compiled.js';
 import { defaultOptions, generateCorpus } from '../../bench/generate.ts';
 
 const run = promisify(execFile);
@@ -60,14 +60,22 @@ test('the launcher runs dist/ only while it is the build of the sources as they 
   assert.equal(compiledEntry(root, { TRAILHOUND_FROM_SOURCES: '1' }), undefined, 'asked to run the sources');
   writeFileSync(join(root, 'src', 'cli', 'main.ts'), 'export const a = 12;\n');
   assert.equal(compiledEntry(root, {}), undefined, 'an edited source: the build is stale');
-  writeFileSync(join(root, 'dist', 'build.json'), JSON.stringify({ key: sourcesKey(root) }));
+  writeFileSync(join(root, 'dist', 'build.json'), JSON.stringify({ key: sourcesKey(root), content: contentKey(root) }));
+  // Same content, new times (an installed package, a checkout, touch): the content key says fresh.
+  utimesSync(join(root, 'src', 'cli', 'main.ts'), new Date('1985-10-26T08:15:00Z'), new Date('1985-10-26T08:15:00Z'));
+  assert.notEqual(JSON.parse(readFileSync(join(root, 'dist', 'build.json'), 'utf8')).key, sourcesKey(root));
+  assert.equal(compiledEntry(root, {})?.href, pathToFileURL(join(root, 'dist', 'cli.mjs')).href, 'new times, same content: the build');
+  writeFileSync(join(root, 'src', 'cli', 'main.ts'), 'export const a = 13;\n');
+  assert.equal(compiledEntry(root, {}), undefined, 'an edit of the same size: stale by content');
+  writeFileSync(join(root, 'dist', 'build.json'), JSON.stringify({ key: sourcesKey(root), content: contentKey(root) }));
   writeFileSync(join(root, 'src', 'cli', 'new.ts'), '\n');
   assert.equal(compiledEntry(root, {}), undefined, 'a new source: stale');
   writeFileSync(join(root, 'dist', 'build.json'), 'not json');
   assert.equal(compiledEntry(root, {}), undefined, 'a damaged build.json');
   // The checkout's own build, when there is one, is keyed like this.
-  const own = JSON.parse(readFileSync(join(work, 'dist', 'build.json'), 'utf8')) as { key: string };
+  const own = JSON.parse(readFileSync(join(work, 'dist', 'build.json'), 'utf8')) as { key: string; content: string };
   assert.equal(own.key, sourcesKey(ROOT));
+  assert.equal(own.content, contentKey(ROOT));
 });
 
 test('the build scans the samples as the sources do, and loads commands on demand', async () => {
