@@ -17,20 +17,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compiledEntry } from '../bin/compiled.js';
 import { defaultOptions, existingCorpus, generateCorpus } from './generate.ts';
-import { describeMachine, run, spread, type Spread } from './measure.ts';
+import { argValue, describeMachine, REPO_CLI, REPO_ROOT, run, spread, type Spread } from './measure.ts';
 import { replaceSection } from './results.ts';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const ROOT = REPO_ROOT;
 const BENCH_DIR = fileURLToPath(new URL('./', import.meta.url));
-const CLI = join(ROOT, 'bin/trailhound.js');
+const CLI = REPO_CLI;
 
-function flag(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at === -1 ? undefined : process.argv[at + 1];
-}
-
-const records = Number(flag('--records') ?? '300000');
-const reps = Number(flag('--reps') ?? '3');
+const records = Number(argValue('--records') ?? '300000');
+const reps = Number(argValue('--reps') ?? '3');
 const write = !process.argv.includes('--no-write');
 
 // Timed from the compiled build, as users run it: built first when stale.

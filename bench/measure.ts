@@ -101,3 +101,13 @@ export function jqVersion(): string | undefined {
   const result = spawnSync('jq', ['--version'], { encoding: 'utf8' });
   return result.status === 0 ? result.stdout.trim() : undefined;
 }
+
+/** The value after `--name` on the command line, if given. */
+export function argValue(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at === -1 ? undefined : process.argv[at + 1];
+}
+
+/** The repository's root and its CLI, as the benchmarks run it. */
+export const REPO_ROOT = new URL('../', import.meta.url).pathname;
+export const REPO_CLI = `${REPO_ROOT}bin/trailhound.js`;

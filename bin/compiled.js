@@ -12,41 +12,37 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-/** The key of the sources under `root` (the package's folder). */
-export function sourcesKey(root) {
-  const hash = createHash('sha256');
+/** Every source file under `root` that the keys cover, in a fixed order: `visit(path, name, stats)`. */
+function eachSource(root, visit) {
   const add = (path, name) => {
     const stats = statSync(path, { throwIfNoEntry: false });
     if (stats === undefined) return;
     if (stats.isDirectory()) {
       for (const entry of readdirSync(path).sort()) add(join(path, entry), `${name}/${entry}`);
     } else {
-      hash.update(`${name}\0${stats.size}\0${stats.mtimeMs}\n`);
+      visit(path, name, stats);
     }
   };
   add(join(root, 'src'), 'src');
   add(join(root, 'package.json'), 'package.json');
   add(join(root, 'package-lock.json'), 'package-lock.json');
+}
+
+/** The key of the sources under `root` (the package's folder) by path, size and modification time. */
+export function sourcesKey(root) {
+  const hash = createHash('sha256');
+  eachSource(root, (_path, name, stats) => hash.update(`${name}\0${stats.size}\0${stats.mtimeMs}\n`));
   return hash.digest('hex').slice(0, 24);
 }
 
-/** The key of the sources under `root` by content: every file under src/ and the package and lock files, by path and bytes. */
+/** The key of the sources under `root` by path and content. */
 export function contentKey(root) {
   const hash = createHash('sha256');
-  const add = (path, name) => {
-    const stats = statSync(path, { throwIfNoEntry: false });
-    if (stats === undefined) return;
-    if (stats.isDirectory()) {
-      for (const entry of readdirSync(path).sort()) add(join(path, entry), `${name}/${entry}`);
-    } else {
-      const bytes = readFileSync(path);
-      hash.update(`${name}\0${bytes.length}\n`);
-      hash.update(bytes);
-    }
-  };
-  add(join(root, 'src'), 'src');
-  add(join(root, 'package.json'), 'package.json');
-  add(join(root, 'package-lock.json'), 'package-lock.json');
+  eachSource(root, (path, name) => {
+    const bytes = readFileSync(path);
+    hash.update(`${name}\0${bytes.length}\n`);
+    hash.update(bytes);
+  });
   return hash.digest('hex').slice(0, 24);
 }
 
