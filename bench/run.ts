@@ -5,6 +5,8 @@
  *
  *   cd bench && npm run bench -- [--records 1000000] [--reps 3] [--jq-reps 1] [--save-baseline] [--no-write]
  *
+ * Then the start-up and cores rows (startup.ts, cores.ts: `npm run startup`, `npm run cores`).
+ *
  * One-thread rows are pinned to one CPU with taskset (the process and its helper threads share
  * it); all-thread rows are not pinned. Rows run in rounds (every row once per round) so that a
  * change in the machine's load hits every row alike; each row reports the median of its rounds
@@ -21,6 +23,8 @@ import { GNU_TIME, TASKSET, describeMachine, jqVersion, run, spread } from './me
 import type { Machine, Measured, Spread } from './measure.ts';
 import { writeResultsSection } from './results.ts';
 import { diffAlertCounts } from './planted.ts';
+import { runStartup } from './startup.ts';
+import { runCores } from './cores.ts';
 
 const BENCH_DIR = fileURLToPath(new URL('./', import.meta.url));
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -408,6 +412,14 @@ async function main(): Promise<void> {
   if (mismatches.length > 0) {
     log(`count mismatch in: ${mismatches.map((row) => row.key).join(', ')}`);
     process.exitCode = 1;
+  }
+  if (args.rows === undefined) {
+    // Issue 15's rows: a user's start-up, and wall clock with 1 and 2 workers on 300,000 records
+    // with the main thread's share (startup.ts, cores.ts; each also runs alone).
+    log('start-up (startup.ts)');
+    await runStartup({ reps: 11, write: args.write });
+    log('cores (cores.ts)');
+    await runCores({ records: 300_000, reps: Math.max(3, args.reps), write: args.write });
   }
 }
 
