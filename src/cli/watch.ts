@@ -16,7 +16,7 @@ interface WatchFlags {
 
 export function watchCommand(setExitCode: (code: number) => void): Command {
   return new Command('watch')
-    .description('Run as a service: read new logs from SQS notifications and folders, and deliver alerts to sinks (docs/service.md)')
+    .description('Run as a service: read new logs from SQS notifications and folders, and deliver alerts to sinks (docs/service.md); with store: postgres://... in the configuration, one node of a cluster sharing the queue and the state (docs/cluster.md)')
     .requiredOption('-c, --config <file>', 'the service configuration (trailhound.yml)')
     .option('--metrics-port <port>', 'serve Prometheus metrics on /metrics at this port')
     .option('--metrics-host <host>', 'address for the metrics endpoint (default 127.0.0.1)')
