@@ -341,9 +341,7 @@ export class Correlator {
       outcome.entries += entries.length;
     }
     if (this.lru.size > this.counters.peakGroups) this.counters.peakGroups = this.lru.size;
-    // With a finite lateness (a service's decider), event time moves on by advanceTo() only,
-    // which decides the windows it passes; taking the part's newest time here would skip them.
-    if (this.lateness === Number.POSITIVE_INFINITY && snapshot.maxTime !== null && snapshot.maxTime > this.maxTime) this.maxTime = snapshot.maxTime;
+    if (snapshot.maxTime !== null && snapshot.maxTime > this.maxTime) this.maxTime = snapshot.maxTime;
     return outcome;
   }
 
