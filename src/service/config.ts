@@ -12,6 +12,7 @@ import type { SigmaLevel } from '../core/levels.ts';
 import type { FeedSource } from '../intel/load.ts';
 import { parseNetworkLimits } from '../intel/network-limits.ts';
 import { fileTooLarge, readTextFile } from '../sigma/parse.ts';
+import { isPostgresSpec } from '../store/store-url.ts';
 import { ConfigReader, MAX_CONFIG_FILE_BYTES } from './config-reader.ts';
 import { LOG_LEVELS } from './logger.ts';
 import type { LogLevel } from './logger.ts';
@@ -339,7 +340,7 @@ export function parseWatchConfig(text: string, file: string, env: NodeJS.Process
   let store: string | undefined;
   if (top.has('store')) {
     store = reader.string(top.get('store'), 'store');
-    if (store !== undefined && !/^postgres(?:ql)?:\/\//i.test(store)) {
+    if (store !== undefined && !isPostgresSpec(store)) {
       reader.error(top.get('store'), 'store must be a postgres:// URL (a cluster of nodes sharing one state); without it, watch keeps its state, alerts included, in state_dir/trailhound.sqlite, which trailhound serve --store reads');
       store = undefined;
     }
