@@ -59,6 +59,12 @@ export interface WatchOptions {
 /** How often a cluster node reports to cluster_nodes (`trailhound cluster status`). */
 const HEARTBEAT_MS = 5000;
 
+/** A test hook's duration from the environment (ms), when set to a positive number. */
+function testMs(name: string): number | undefined {
+  const value = Number(process.env[name] ?? '');
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
 /** A cluster node's parts: its shared state, the decider it runs, its entry in the node registry. */
 interface ClusterParts {
   state: PgWatchState;
@@ -137,8 +143,7 @@ export class WatchService {
     if (config.store !== undefined) {
       try {
         // Tests only: shorter leases, so that a killed node's sinks and decisions move on sooner.
-        const lease = Number(process.env.TRAILHOUND_TEST_WATCH_LEASE_MS ?? '');
-        shared = await PgWatchState.open(config.store, options.node ?? newNodeId(), Number.isFinite(lease) && lease > 0 ? lease : undefined);
+        shared = await PgWatchState.open(config.store, options.node ?? newNodeId(), testMs('TRAILHOUND_TEST_WATCH_LEASE_MS'));
       } catch (error) {
         if (error instanceof StoreError) throw new TrailhoundError(located('TH_STORE_OPEN', error.message, `${config.file}: store`));
         throw error;
@@ -189,8 +194,8 @@ export class WatchService {
       live.outbox = delivery;
       opened.push({ close: () => delivery.close() });
       await delivery.start();
-      const batchDelay = Number(process.env.TRAILHOUND_TEST_OBJECT_DELAY_MS ?? '');
-      const processor = new ObjectProcessor({ store, engine, logger, metrics, poison, ...(Number.isFinite(batchDelay) && batchDelay > 0 ? { batchDelayMs: batchDelay } : {}) });
+      const batchDelay = testMs('TRAILHOUND_TEST_OBJECT_DELAY_MS');
+      const processor = new ObjectProcessor({ store, engine, logger, metrics, poison, ...(batchDelay === undefined ? {} : { batchDelayMs: batchDelay }) });
       live.processor = processor;
 
       const endpoint = options.metrics ?? config.metrics;
@@ -205,8 +210,7 @@ export class WatchService {
         await registry.register('watch', undefined, metricsServer === undefined ? undefined : `http://${endpoint?.host ?? '127.0.0.1'}:${metricsServer.port}/metrics`);
         const beat = (): void => void registry.beat(processor.beat(sqsRunners.reduce((sum, runner) => sum + runner.inFlight, 0))).catch(() => undefined);
         // Tests only: a faster heartbeat, so that a killed node shows as silent sooner.
-        const every = Number(process.env.TRAILHOUND_TEST_HEARTBEAT_MS ?? '');
-        const heartbeat = setInterval(beat, Number.isFinite(every) && every > 0 ? every : HEARTBEAT_MS);
+        const heartbeat = setInterval(beat, testMs('TRAILHOUND_TEST_HEARTBEAT_MS') ?? HEARTBEAT_MS);
         heartbeat.unref();
         cluster = { state, decider, registry, heartbeat };
         decider.start();
